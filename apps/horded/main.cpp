@@ -1,0 +1,247 @@
+// horded: the Horde server. Composition root: config → store → service → API → HTTP server.
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "api/api.hpp"
+#include "common/random.hpp"
+#include "http/server.hpp"
+#include "service/horde_service.hpp"
+#include "store/result_files.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace {
+
+struct Options {
+    std::string bind = "0.0.0.0";
+    uint16_t port = 7001;
+    std::string data_dir = "./data";
+    bool test_mode = false;
+    int threads = 2;
+    std::string public_url;
+    std::string admins;
+    int max_body_mb = 32;
+    std::string log_level = "info";
+    int tick_ms = 1000;
+};
+
+std::string LoadOrCreateSecret(const std::string& data_dir) {
+    if (const char* env = std::getenv("HORDE_SECRET"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    const std::string path = data_dir + "/secret";
+    std::ifstream in(path);
+    std::string secret;
+    if (in >> secret && secret.size() == 64) {
+        return secret;
+    }
+    secret = horde::NewSecretHex();
+    std::ofstream out(path, std::ios::trunc);
+    out << secret << "\n";
+    out.close();
+    ::chmod(path.c_str(), 0600);
+    return secret;
+}
+
+struct Runtime {
+    std::unique_ptr<horde::store::SqliteStore> store;
+    std::unique_ptr<horde::store::ResultFiles> files;
+    std::unique_ptr<horde::OffsetClock> clock;
+    std::unique_ptr<horde::service::HordeService> service;
+};
+
+Runtime Open(const Options& o) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.data_dir, ec);
+    if (ec) {
+        std::cerr << "horded: cannot create data dir " << o.data_dir << ": " << ec.message()
+                  << "\n";
+        std::exit(2);
+    }
+    Runtime rt;
+    auto store = horde::store::SqliteStore::Open(o.data_dir + "/horde.sqlite3");
+    if (!store) {
+        std::cerr << "horded: cannot open the store: " << store.error().message << "\n";
+        std::exit(2);
+    }
+    rt.store = std::move(*store);
+    rt.files = std::make_unique<horde::store::ResultFiles>(o.data_dir + "/results");
+    if (auto s = rt.files->Init(); !s) {
+        std::cerr << "horded: " << s.error().message << "\n";
+        std::exit(2);
+    }
+    rt.clock = std::make_unique<horde::OffsetClock>();
+    horde::service::ServiceSettings settings;
+    settings.test_mode = o.test_mode;
+    settings.secret = LoadOrCreateSecret(o.data_dir);
+    rt.service = std::make_unique<horde::service::HordeService>(*rt.store, *rt.files, *rt.clock,
+                                                                settings);
+    if (auto s = rt.service->Init(); !s) {
+        std::cerr << "horded: cannot load the store: " << s.error().message << "\n";
+        std::exit(2);
+    }
+    return rt;
+}
+
+std::set<std::string> SplitList(const std::string& s) {
+    std::set<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (!item.empty()) {
+            out.insert(item);
+        }
+    }
+    return out;
+}
+
+int Serve(const Options& o) {
+    spdlog::set_level(spdlog::level::from_str(o.log_level));
+    auto rt = Open(o);
+    horde::api::ApiSettings api_settings;
+    api_settings.public_url = o.public_url;
+    api_settings.test_mode = o.test_mode;
+    api_settings.admins = SplitList(o.admins);
+    horde::api::Api api(*rt.service, api_settings, o.test_mode ? rt.clock.get() : nullptr);
+    horde::http::ServerSettings hs;
+    hs.bind_address = o.bind;
+    hs.port = o.port;
+    hs.threads = o.threads;
+    hs.body_bytes_max = static_cast<uint64_t>(o.max_body_mb) * 1024 * 1024;
+    horde::http::Server server(
+        hs, {.handle = [&](horde::http::Request& r) { return api.Dispatch(r); },
+             .transport_error = [&](int status, const std::string& why) {
+                 return api.TransportError(status, why);
+             }});
+    uint16_t port = 0;
+    try {
+        port = server.Start();
+    } catch (const std::exception& e) {
+        std::cerr << "horded: cannot listen on " << o.bind << ":" << o.port << ": " << e.what()
+                  << "\n";
+        return 2;
+    }
+    spdlog::info("horded listening on http://{}:{} (data in {}{})", o.bind, port, o.data_dir,
+                 o.test_mode ? ", TEST MODE" : "");
+    // Machine-readable line for scripts that start the server on port 0.
+    std::cout << "LISTENING " << port << std::endl;
+    std::atomic<bool> stop{false};
+    std::thread ticker([&] {
+        while (!stop) {
+            for (int waited = 0; waited < o.tick_ms && !stop; waited += 50) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+            if (!stop) {
+                rt.service->Tick();
+            }
+        }
+    });
+    server.WaitForSignal();
+    stop = true;
+    server.Stop(5000);
+    ticker.join();
+    spdlog::info("horded stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"horded: the Horde server (AI Horde v2 API). Without a subcommand it serves."};
+    app.set_config("--config", "", "Read options from this TOML/INI file", false);
+    Options o;
+    app.add_option("--bind", o.bind, "Address to listen on")->envname("HORDE_BIND")
+        ->capture_default_str();
+    app.add_option("--port", o.port, "TCP port to listen on (0 = any free port)")
+        ->envname("HORDE_PORT")->capture_default_str();
+    app.add_option("--data-dir", o.data_dir,
+                   "Folder for the SQLite store (horde.sqlite3), results/ and the secret")
+        ->envname("HORDE_DATA_DIR")->capture_default_str();
+    app.add_flag("--test-mode", o.test_mode,
+                 "Enable POST /api/v2/dev/test-user and /api/v2/dev/clock (loopback only). "
+                 "Never on a public horde.")
+        ->envname("HORDE_TEST_MODE");
+    app.add_option("--threads", o.threads, "HTTP I/O threads")->envname("HORDE_THREADS")
+        ->capture_default_str();
+    app.add_option("--public-url", o.public_url,
+                   "Base URL clients and workers reach this server at (for result URLs); "
+                   "default: from each request's Host header")
+        ->envname("HORDE_PUBLIC_URL");
+    app.add_option("--admins", o.admins, "Comma-separated aliases (name#id) with admin rights")
+        ->envname("HORDE_ADMINS");
+    app.add_option("--max-body-mb", o.max_body_mb, "Largest accepted request body, in MiB")
+        ->envname("HORDE_MAX_BODY_MB")->capture_default_str();
+    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
+        ->envname("HORDE_LOG_LEVEL")->capture_default_str();
+
+    auto* user_cmd = app.add_subcommand("user", "Manage users in the store (admin)");
+    auto* create = user_cmd->add_subcommand("create", "Create a user and print its API key");
+    std::string name;
+    double kudos = 0;
+    bool trusted = false;
+    bool moderator = false;
+    bool admin = false;
+    create->add_option("--name", name, "Username")->required();
+    create->add_option("--kudos", kudos, "Starting kudos")->capture_default_str();
+    create->add_flag("--trusted", trusted, "Trusted user");
+    create->add_flag("--moderator", moderator, "Moderator (implies trusted)");
+    create->add_flag("--admin", admin, "Admin (implies moderator)");
+    auto* reset = user_cmd->add_subcommand("reset-key", "Give a user a new API key and print it");
+    int64_t user_id = -1;
+    reset->add_option("--id", user_id, "User id (the number after # in name#id)")->required();
+    auto* ledger_cmd = app.add_subcommand("ledger", "Kudos ledger tools");
+    auto* check = ledger_cmd->add_subcommand("check", "Verify the ledger: sum and per-account drift");
+
+    CLI11_PARSE(app, argc, argv);
+    spdlog::set_level(spdlog::level::warn);
+    if (create->parsed()) {
+        auto rt = Open(o);
+        auto u = rt.service->CreateUser(name, horde::Kudos::FromDouble(kudos), trusted, moderator,
+                                        admin);
+        if (!u) {
+            std::cerr << "horded: " << u.error().message << "\n";
+            return 1;
+        }
+        std::cout << "user " << u->user.username << "#" << u->user.id.value() << " api_key "
+                  << u->api_key << std::endl;
+        return 0;
+    }
+    if (reset->parsed()) {
+        auto rt = Open(o);
+        auto u = rt.service->ResetKey(horde::UserId(user_id));
+        if (!u) {
+            std::cerr << "horded: no such user " << user_id << "\n";
+            return 1;
+        }
+        std::cout << "user " << u->user.username << "#" << u->user.id.value() << " api_key "
+                  << u->api_key << std::endl;
+        return 0;
+    }
+    if (check->parsed()) {
+        auto rt = Open(o);
+        auto c = rt.service->CheckLedger();
+        if (!c) {
+            std::cerr << "horded: " << c.error().message << "\n";
+            return 1;
+        }
+        std::cout << "entries " << c->entries << "\npostings " << c->postings << "\nsum_milli "
+                  << c->sum_milli << "\nunbalanced_entries " << c->unbalanced_entries
+                  << "\ndrifting_accounts " << c->drift_milli.size() << "\n";
+        for (const auto& [acct, drift] : c->drift_milli) {
+            std::cout << "drift " << acct << " " << drift << "\n";
+        }
+        const bool ok = c->sum_milli == 0 && c->unbalanced_entries == 0 && c->drift_milli.empty();
+        std::cout << (ok ? "OK" : "FAILED") << std::endl;
+        return ok ? 0 : 1;
+    }
+    return Serve(o);
+}

@@ -1,0 +1,161 @@
+#include "api/api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "api/error_mapping.hpp"
+
+namespace horde::api {
+
+using http::Method;
+
+namespace {
+
+const char* kCorsHeaders = "apikey, Client-Agent, Content-Type, X-Fields, Proxied-For, "
+                           "Idempotency-Key, Authorization";
+
+}  // namespace
+
+http::Response JsonResponse(int status, const boost::json::value& body) {
+    http::Response r;
+    r.status = status;
+    r.body = boost::json::serialize(body);
+    return r;
+}
+
+Api::Api(service::HordeService& service, ApiSettings settings, OffsetClock* test_clock)
+    : service_(service), settings_(std::move(settings)), test_clock_(test_clock) {
+    const std::string v2 = "/api/v2";
+    Add(Method::kPost, v2 + "/generate/async", &Api::ImageAsync);
+    Add(Method::kGet, v2 + "/generate/check/{id}", &Api::ImageCheck);
+    Add(Method::kGet, v2 + "/generate/status/{id}", &Api::ImageStatus);
+    Add(Method::kDelete, v2 + "/generate/status/{id}", &Api::ImageCancel);
+    Add(Method::kPost, v2 + "/generate/pop", &Api::ImagePop);
+    Add(Method::kPost, v2 + "/generate/submit", &Api::ImageSubmit);
+    Add(Method::kPost, v2 + "/generate/text/async", &Api::TextAsync);
+    Add(Method::kGet, v2 + "/generate/text/status/{id}", &Api::TextStatus);
+    Add(Method::kDelete, v2 + "/generate/text/status/{id}", &Api::TextCancel);
+    Add(Method::kPost, v2 + "/generate/text/pop", &Api::TextPop);
+    Add(Method::kPost, v2 + "/generate/text/submit", &Api::TextSubmit);
+    Add(Method::kPut, v2 + "/results/{name}", &Api::ResultPut);
+    Add(Method::kGet, v2 + "/results/{name}", &Api::ResultGet);
+    Add(Method::kGet, v2 + "/find_user", &Api::FindUser);
+    Add(Method::kGet, v2 + "/users", &Api::Users);
+    Add(Method::kGet, v2 + "/users/{id}", &Api::UserById);
+    Add(Method::kGet, v2 + "/workers", &Api::Workers);
+    Add(Method::kGet, v2 + "/workers/name/{name}", &Api::WorkerByName);
+    Add(Method::kGet, v2 + "/workers/{id}", &Api::WorkerById);
+    Add(Method::kGet, v2 + "/status/heartbeat", &Api::Heartbeat);
+    Add(Method::kGet, v2 + "/status/models", &Api::Models);
+    Add(Method::kGet, v2 + "/status/models/{name}", &Api::ModelByName);
+    Add(Method::kGet, v2 + "/status/performance", &Api::Performance);
+    Add(Method::kGet, v2 + "/status/modes", &Api::ModesGet);
+    Add(Method::kPost, v2 + "/dev/test-user", &Api::DevTestUser);
+    Add(Method::kPost, v2 + "/dev/clock", &Api::DevClock);
+}
+
+void Api::Add(Method m, const std::string& path, H handler) {
+    router_.Add(m, path, [this, handler](http::Request& req) { return (this->*handler)(req); });
+}
+
+http::Response Api::Dispatch(http::Request& req) const {
+    http::Response resp;
+    if (req.method == Method::kOptions) {
+        resp.status = 200;
+        resp.body = "";
+        resp.content_type = "text/plain";
+    } else {
+        const Method lookup = req.method == Method::kHead ? Method::kGet : req.method;
+        auto match = router_.Find(lookup, req.path);
+        switch (match.kind) {
+            case http::Router::MatchKind::kFound:
+                req.path_params = std::move(match.params);
+                try {
+                    resp = (*match.handler)(req);
+                } catch (const std::exception& e) {
+                    spdlog::error("{} {}: unhandled exception: {}", http::MethodName(req.method),
+                                  req.path, e.what());
+                    resp = ErrorResponse(MakeError(ErrorCode::kInternal));
+                }
+                break;
+            case http::Router::MatchKind::kWrongMethod:
+                resp = ErrorResponse(MakeError(ErrorCode::kMethodNotAllowed));
+                break;
+            case http::Router::MatchKind::kNoPath:
+                resp = ErrorResponse(MakeError(ErrorCode::kNotFound));
+                break;
+        }
+    }
+    resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
+    resp.headers.emplace_back("Access-Control-Allow-Methods",
+                              "POST, GET, OPTIONS, PUT, DELETE, PATCH");
+    resp.headers.emplace_back("Access-Control-Allow-Headers", kCorsHeaders);
+    resp.headers.emplace_back("Horde-Node", settings_.node_name + ":" + settings_.version);
+    return resp;
+}
+
+http::Response Api::TransportError(int status, const std::string& why) const {
+    ErrorCode code = ErrorCode::kBadRequest;
+    if (status == 413) {
+        code = ErrorCode::kPayloadTooLarge;
+    } else if (status >= 500) {
+        code = ErrorCode::kInternal;
+    }
+    auto resp = ErrorResponse(MakeError(code, why));
+    resp.status = status;
+    resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
+    return resp;
+}
+
+Result<service::Caller> Api::CallerOf(const http::Request& req, bool key_required) const {
+    service::Caller c;
+    c.ip = req.remote_ip;
+    c.client_agent = req.Header("client-agent");
+    if (c.client_agent.empty()) {
+        c.client_agent = "unknown:0:unknown";
+    }
+    std::string key = req.Header("apikey");
+    if (key.empty()) {
+        if (key_required) {
+            return MakeError(ErrorCode::kValidationFailed,
+                             "The API Key corresponding to a registered user. Missing required "
+                             "parameter in the HTTP headers",
+                             "apikey");
+        }
+        key = "0000000000";
+    }
+    HORDE_TRY(c.user, service_.Authenticate(key));
+    if (IsAdmin(c.user)) {
+        c.user.admin = true;
+        c.user.moderator = true;
+        c.user.trusted = true;
+    }
+    return c;
+}
+
+bool Api::IsAdmin(const domain::User& u) const {
+    return u.admin ||
+           settings_.admins.contains(u.username + "#" + std::to_string(u.id.value()));
+}
+
+std::string Api::BaseUrl(const http::Request& req) const {
+    if (!settings_.public_url.empty()) {
+        return settings_.public_url;
+    }
+    std::string host = req.Header("host");
+    if (host.empty()) {
+        host = "127.0.0.1";
+    }
+    const std::string& proto = req.Header("x-forwarded-proto");
+    return (proto.empty() ? "http" : proto) + "://" + host;
+}
+
+std::string Api::SignedResultUrl(const http::Request& req, const std::string& name,
+                                 const std::string& purpose) const {
+    const int64_t expires = service_.UrlExpiry();
+    return BaseUrl(req) + "/api/v2/results/" + name + "?expires=" + std::to_string(expires) +
+           "&sig=" + service_.SignUrl(name, purpose, expires);
+}
+
+}  // namespace horde::api

@@ -1,0 +1,92 @@
+#pragma once
+// The v2 REST API: the route table and thin handlers (decode → one service call → encode).
+//
+// Thread-safety: const after construction; Dispatch is called concurrently from I/O threads.
+
+#include <boost/json/value.hpp>
+#include <set>
+#include <string>
+
+#include "common/clock.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "service/horde_service.hpp"
+
+namespace horde::api {
+
+struct ApiSettings {
+    std::string public_url;  // e.g. "https://horde.example.org"; empty = from the Host header
+    bool test_mode = false;
+    std::string version = "0.1.0";
+    std::string node_name = "horded";
+    std::set<std::string> admins;  // aliases "name#id" with admin rights
+};
+
+class Api {
+public:
+    Api(service::HordeService& service, ApiSettings settings, OffsetClock* test_clock);
+
+    /// Routes one request: CORS, preflight, JSON 404/405, error mapping, the Horde-Node header.
+    http::Response Dispatch(http::Request& request) const;
+    /// A transport-level failure (bad HTTP, body too large) as a JSON error.
+    http::Response TransportError(int status, const std::string& why) const;
+
+private:
+    using H = http::Response (Api::*)(http::Request&) const;
+    void Add(http::Method m, const std::string& path, H handler);
+
+    // generation
+    http::Response ImageAsync(http::Request& req) const;
+    http::Response TextAsync(http::Request& req) const;
+    http::Response ImageCheck(http::Request& req) const;
+    http::Response ImageStatus(http::Request& req) const;
+    http::Response ImageCancel(http::Request& req) const;
+    http::Response TextStatus(http::Request& req) const;
+    http::Response TextCancel(http::Request& req) const;
+    // workers
+    http::Response ImagePop(http::Request& req) const;
+    http::Response TextPop(http::Request& req) const;
+    http::Response ImageSubmit(http::Request& req) const;
+    http::Response TextSubmit(http::Request& req) const;
+    http::Response ResultPut(http::Request& req) const;
+    http::Response ResultGet(http::Request& req) const;
+    // accounts and workers
+    http::Response FindUser(http::Request& req) const;
+    http::Response Users(http::Request& req) const;
+    http::Response UserById(http::Request& req) const;
+    http::Response Workers(http::Request& req) const;
+    http::Response WorkerById(http::Request& req) const;
+    http::Response WorkerByName(http::Request& req) const;
+    // status
+    http::Response Heartbeat(http::Request& req) const;
+    http::Response Models(http::Request& req) const;
+    http::Response ModelByName(http::Request& req) const;
+    http::Response Performance(http::Request& req) const;
+    http::Response ModesGet(http::Request& req) const;
+    // test mode
+    http::Response DevTestUser(http::Request& req) const;
+    http::Response DevClock(http::Request& req) const;
+
+    // helpers shared by handlers
+    Result<service::Caller> CallerOf(const http::Request& req, bool key_required) const;
+    std::string BaseUrl(const http::Request& req) const;
+    std::string SignedResultUrl(const http::Request& req, const std::string& name,
+                                const std::string& purpose) const;
+    bool IsAdmin(const domain::User& u) const;
+    boost::json::object EncodeRequestView(const http::Request& req,
+                                          const service::RequestView& v, bool full) const;
+    http::Response Status(domain::GenKind kind, http::Request& req, bool full, bool cancel) const;
+    http::Response Pop(domain::GenKind kind, http::Request& req) const;
+    http::Response Submit(domain::GenKind kind, http::Request& req) const;
+    http::Response Async(domain::GenKind kind, http::Request& req) const;
+
+    service::HordeService& service_;
+    ApiSettings settings_;
+    OffsetClock* test_clock_;  // non-null only in test mode
+    http::Router router_;
+};
+
+/// A JSON response with `status`.
+http::Response JsonResponse(int status, const boost::json::value& body);
+
+}  // namespace horde::api

@@ -1,0 +1,79 @@
+#pragma once
+// The one closed list of failures a client or worker can see. Each maps to exactly one HTTP status,
+// one AI Horde `rc` string and one public message in api/error_mapping.cpp (a switch with no
+// default, so adding a code here breaks the build until it is mapped).
+
+namespace horde {
+
+enum class ErrorCode {
+    // 400
+    kBadRequest,
+    kValidationFailed,  // flask-restx style: body {message, errors{}}, no rc in the reference
+    kMissingPrompt,
+    kInvalidPromptSize,
+    kNulByteInPayload,
+    kDuplicateGen,
+    kAbortedGen,
+    kTokenOverflow,
+    kTooManyStopSequences,
+    kExcessiveStopSequence,
+    kMissingFullSamplerOrder,
+    kBadCfgDecimals,
+    kTooManyUpscalers,
+    kTooManyLoras,
+    kBadLoraVersion,
+    kTooManyTis,
+    kSourceMaskUnnecessary,
+    kControlNetSourceMissing,
+    kControlNetInvalidPayload,
+    kControlNetInpaintingMismatch,
+    kInpaintingMissingMask,
+    kSourceImageUnreadable,
+    kSourceImageSizeExceeded,
+    kUnexpectedModelName,
+    kInvalidExtraSourceImages,
+    kTooManyExtraSourceImages,
+    kPolymorphicNameConflict,
+    kInvalidPriorityUsername,
+    kRequiresTrust,
+    kMaintenanceMode,
+    kTooLongWorkerName,
+    kTooLongUserName,
+    kNoWorkerModSelected,
+    kNoUserModSelected,
+    kNoHordeModSelected,
+    kWorkerNameAlreadyExists,
+    kInvalidPayload,  // bad generation payload on submit (e.g. undecodable base64)
+    // 401
+    kInvalidApiKey,
+    // 403
+    kForbidden,
+    kWrongCredentials,
+    kNotModerator,
+    kNotAdmin,
+    kNotOwner,
+    kAnonForbidden,
+    kAnonForbiddenWorker,
+    kWorkerMaintenance,
+    kWorkerFlaggedMaintenance,
+    kDeletedUser,
+    kKudosUpfront,
+    kInvalidSignature,  // result upload/download URL signature missing, wrong or expired
+    // 404
+    kNotFound,  // unknown route
+    kRequestNotFound,
+    kInvalidJobId,
+    kWorkerNotFound,
+    kUserNotFound,
+    // 405
+    kMethodNotAllowed,
+    // 413
+    kPayloadTooLarge,
+    // 429
+    kTooManyPrompts,
+    // 500 / 503
+    kInternal,
+    kStoreUnavailable,
+};
+
+}  // namespace horde

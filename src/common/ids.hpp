@@ -1,0 +1,46 @@
+#pragma once
+// Strong identifier types. Requests, jobs and workers are UUIDv4 strings on the wire; users are
+// integers ("alias#id").
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+
+namespace horde {
+
+template <typename T, typename Tag>
+class StrongId {
+public:
+    StrongId() = default;
+    explicit StrongId(T value) : value_(std::move(value)) {}
+    const T& value() const { return value_; }
+    auto operator<=>(const StrongId&) const = default;
+    bool operator==(const StrongId&) const = default;
+
+private:
+    T value_{};
+};
+
+struct UserIdTag {};
+struct RequestIdTag {};
+struct JobIdTag {};
+struct WorkerIdTag {};
+
+using UserId = StrongId<int64_t, UserIdTag>;
+using RequestId = StrongId<std::string, RequestIdTag>;
+using JobId = StrongId<std::string, JobIdTag>;
+using WorkerId = StrongId<std::string, WorkerIdTag>;
+
+/// True when `s` is a canonical lower- or upper-case 8-4-4-4-12 hex UUID.
+bool IsUuid(std::string_view s);
+
+}  // namespace horde
+
+template <typename T, typename Tag>
+struct std::hash<horde::StrongId<T, Tag>> {
+    size_t operator()(const horde::StrongId<T, Tag>& id) const noexcept {
+        return std::hash<T>{}(id.value());
+    }
+};

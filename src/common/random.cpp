@@ -1,0 +1,64 @@
+#include "common/random.hpp"
+
+#include <sodium.h>
+
+#include <array>
+
+#include "common/check.hpp"
+
+namespace horde {
+namespace {
+
+void EnsureSodium() {
+    static const bool ready = sodium_init() >= 0;
+    HORDE_CHECK(ready, "libsodium failed to initialise");
+}
+
+}  // namespace
+
+std::string NewUuid() {
+    EnsureSodium();
+    std::array<unsigned char, 16> b{};
+    randombytes_buf(b.data(), b.size());
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(36);
+    for (size_t i = 0; i < b.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out.push_back('-');
+        }
+        out.push_back(kHex[b[i] >> 4]);
+        out.push_back(kHex[b[i] & 0x0F]);
+    }
+    return out;
+}
+
+std::string NewToken(size_t length) {
+    EnsureSodium();
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    out.reserve(length);
+    for (size_t i = 0; i < length; ++i) {
+        out.push_back(kAlphabet[randombytes_uniform(64)]);
+    }
+    return out;
+}
+
+uint32_t RandomBelow(uint32_t upper) {
+    EnsureSodium();
+    return upper == 0 ? 0 : randombytes_uniform(upper);
+}
+
+std::string NewSecretHex() {
+    EnsureSodium();
+    std::array<unsigned char, 32> b{};
+    randombytes_buf(b.data(), b.size());
+    std::array<char, 65> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), b.data(), b.size());
+    return std::string(hex.data());
+}
+
+}  // namespace horde

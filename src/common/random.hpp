@@ -1,0 +1,18 @@
+#pragma once
+// Randomness (ids, keys, seeds) from libsodium's CSPRNG. Safe for concurrent use.
+
+#include <cstdint>
+#include <string>
+
+namespace horde {
+
+/// A random UUIDv4 string, lower case.
+std::string NewUuid();
+/// A url-safe random token of `length` characters (API keys are 22).
+std::string NewToken(size_t length = 22);
+/// A uniformly random integer in [0, upper).
+uint32_t RandomBelow(uint32_t upper);
+/// 32 random bytes, hex encoded (secrets).
+std::string NewSecretHex();
+
+}  // namespace horde

@@ -1,0 +1,201 @@
+#pragma once
+// The horde's entities as plain value types: requests (the reference's WaitingPrompt), jobs
+// (ProcessingGeneration), workers and users. No I/O, no JSON: wire params travel as an opaque,
+// already-validated JSON text (`params_json`) and the fields the rules need are typed here.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+#include "common/kudos.hpp"
+
+namespace horde::domain {
+
+enum class GenKind { kImage, kText };
+
+/// What an image request asks for, as far as pricing and matching care.
+struct ImageShape {
+    int width = 512;
+    int height = 512;
+    int steps = 30;
+    double cfg_scale = 5.0;
+    std::string sampler_name = "k_euler_a";
+    bool karras = true;
+    bool hires_fix = false;
+    bool tiling = false;
+    bool transparent = false;
+    bool image_is_control = false;
+    bool return_control_map = false;
+    std::optional<double> denoising_strength;
+    int clip_skip = 1;
+    std::string control_type;  // empty = none
+    std::string workflow;      // empty = none; "qr_code"
+    std::vector<std::string> post_processing;
+    int lora_count = 0;
+    bool lora_versions = false;  // any lora with is_version
+    int ti_count = 0;
+    // Source image facts (the images themselves live in the results store).
+    bool has_source_image = false;
+    bool has_source_mask = false;
+    std::string source_processing = "img2img";  // img2img | inpainting | outpainting | remix
+    int extra_source_images = 0;
+};
+
+/// What a text request asks for.
+struct TextShape {
+    int max_length = 80;
+    int max_context_length = 2048;
+    std::string softprompt;  // empty = none
+    int prompt_chars = 0;
+};
+
+/// A client's request for `jobs` generations (the reference's WaitingPrompt).
+struct Request {
+    RequestId id;
+    GenKind kind = GenKind::kImage;
+    UserId user;
+    std::string prompt;
+    std::string params_json;  // validated wire params, handed to workers in the pop payload
+    std::vector<std::string> models;
+    std::vector<WorkerId> workers;  // allow list, or block list when worker_blacklist
+    bool worker_blacklist = false;
+    bool nsfw = false;
+    bool censor_nsfw = false;
+    bool trusted_workers = false;
+    bool validated_backends = false;
+    bool slow_workers = true;
+    bool extra_slow_workers = false;
+    bool r2 = true;
+    bool shared = false;
+    bool disable_batching = false;
+    bool safe_ip = true;
+    ImageShape image;
+    TextShape text;
+    std::string seed;  // image: "" = random per job
+    /// Source image and mask: a file name in the results store, or an http(s) URL as given.
+    std::string source_image;
+    std::string source_mask;
+    std::optional<int> seed_variation;
+    std::string client_agent;
+    std::string ipaddr;
+    std::string webhook;
+
+    int jobs = 1;   // total jobs requested (n); cancel lowers it to the finished count (image)
+    int n = 1;      // jobs not yet handed out
+    int64_t things = 0;  // per job: pixelsteps (image) or tokens (text)
+    Kudos kudos_per_job;  // base price K per job (status/async `kudos`)
+    Kudos consumed;       // everything charged so far
+    int64_t priority_base_milli = 0;  // requester's balance at request time (milli-kudos)
+    bool faulted = false;
+    bool cancelled = false;
+    TimePoint created;
+    TimePoint expiry;
+    int64_t seq = 0;  // insertion order, tie breaker after `created`
+};
+
+enum class JobState { kProcessing, kDone, kFaulted, kAborted };
+
+/// One job handed to one worker (the reference's ProcessingGeneration).
+struct Job {
+    JobId id;
+    RequestId request;
+    GenKind kind = GenKind::kImage;
+    WorkerId worker;
+    std::string worker_name;
+    UserId worker_owner;
+    std::string model;
+    int64_t seed = 0;
+    JobState state = JobState::kProcessing;
+    bool fake = false;
+    bool censored = false;
+    std::string generation;  // text, or "R2" marker for stored images
+    std::string gen_metadata_json = "[]";
+    std::string result_state = "ok";  // ok | censored | csam
+    Kudos reward;
+    TimePoint start;
+    int ttl_s = 150;
+    TimePoint finished;
+};
+
+/// Declared by a worker at each pop and stored with it.
+struct WorkerProfile {
+    std::vector<std::string> models;
+    std::string bridge_agent = "unknown:0:unknown";
+    int threads = 1;
+    bool nsfw = true;
+    bool require_upfront_kudos = false;
+    bool extra_slow_worker = false;
+    bool allow_unsafe_ipaddr = true;
+    std::vector<std::string> blacklist;
+    std::vector<std::string> priority_usernames;
+    // image
+    int64_t max_pixels = 262144;
+    bool allow_img2img = true;
+    bool allow_painting = true;
+    bool allow_post_processing = true;
+    bool allow_controlnet = false;
+    bool allow_sdxl_controlnet = false;
+    bool allow_lora = false;
+    bool limit_max_steps = false;
+    // text
+    int max_length = 512;
+    int max_context_length = 2048;
+    std::vector<std::string> softprompts;
+    /// Explicit capability list (§9.5); empty = infer from bridge_agent.
+    std::vector<std::string> capabilities;
+    bool capabilities_declared = false;
+};
+
+struct Worker {
+    WorkerId id;
+    GenKind kind = GenKind::kImage;
+    std::string name;
+    UserId owner;
+    WorkerProfile profile;
+    std::string info;
+    bool maintenance = false;
+    std::string maintenance_msg;
+    bool paused = false;
+    std::string ipaddr;
+    TimePoint created;
+    TimePoint last_check_in;
+    int64_t uptime_s = 0;
+    int64_t last_reward_uptime_s = 0;
+    int64_t fulfilments = 0;
+    int64_t aborted_jobs = 0;
+    double things_done = 0;      // pixelsteps or tokens
+    Kudos kudos_generated;       // display: rewards for jobs
+    Kudos kudos_uptime;          // display: uptime rewards
+    std::vector<double> speed_samples;  // things per second, last 20
+};
+
+struct User {
+    UserId id;
+    std::string username;
+    std::string api_key_hash;  // hex; never the key
+    bool anonymous = false;
+    bool moderator = false;
+    bool admin = false;
+    bool trusted = false;
+    bool flagged = false;
+    bool deleted = false;
+    bool pseudonymous = false;
+    bool public_workers = false;
+    int concurrency = 30;
+    int worker_invited = 0;
+    std::string contact;
+    std::string oauth_id;  // login identity (provider id, "pseudonymous:<uuid>", test users)
+    TimePoint created;
+    TimePoint last_active;
+};
+
+/// A worker is online while it checked in within this many seconds.
+inline constexpr int kWorkerOnlineWindowS = 300;
+
+/// Requests live this long after creation, the last pop or the last delivery.
+inline constexpr int kRequestLifetimeS = 20 * 60;
+
+}  // namespace horde::domain

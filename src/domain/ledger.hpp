@@ -1,0 +1,78 @@
+#pragma once
+// The kudos ledger's rules. Every movement of kudos is one LedgerEntry whose postings sum to
+// zero over all accounts, system accounts included, in integer milli-kudos. Balances are the
+// sums of postings; nothing else changes them.
+//
+// Accounts are strings: "user:<id>" (spendable balance), "escrow:<id>" (evaluating kudos held
+// for untrusted worker owners), and system accounts "sys:<name>" listed below.
+
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+#include "common/kudos.hpp"
+
+namespace horde::domain {
+
+/// Where kudos come from and go to outside user accounts.
+inline constexpr const char* kSysGeneration = "sys:generation";  // mints job rewards
+inline constexpr const char* kSysUptime = "sys:uptime";          // mints uptime rewards
+inline constexpr const char* kSysSpent = "sys:spent";            // receives what requesters pay
+inline constexpr const char* kSysAdmin = "sys:admin";            // admin adjustments and awards
+
+std::string UserAccount(UserId id);
+std::string EscrowAccount(UserId id);
+/// The user id of a "user:<id>" or "escrow:<id>" account, or -1 for system accounts.
+int64_t AccountUser(const std::string& account);
+
+enum class EntryKind {
+    kGeneration,   // a delivered job: reward to the owner, charge to the requester
+    kActivation,   // the request's activation tax
+    kUptime,       // uptime reward
+    kTransfer,     // user to user
+    kAward,        // award by the award role
+    kAdmin,        // admin adjustment
+    kRelease,      // escrow released to the balance
+};
+std::string_view EntryKindName(EntryKind kind);
+bool ParseEntryKind(std::string_view name, EntryKind& out);
+
+/// The statistic a posting counts toward in the user's kudos_details.
+enum class KudosStat { kNone, kAccumulated, kUsed, kUptime, kGifted, kReceived, kAwarded, kAdmin };
+std::string_view KudosStatName(KudosStat stat);
+bool ParseKudosStat(std::string_view name, KudosStat& out);
+
+struct Posting {
+    std::string account;
+    Kudos amount;  // positive = credit to the account
+    KudosStat stat = KudosStat::kNone;
+};
+
+struct LedgerEntry {
+    std::string key;  // idempotency key, unique over the ledger's life ("job:<id>", ...)
+    EntryKind kind = EntryKind::kGeneration;
+    TimePoint created;
+    std::vector<Posting> postings;
+    std::string memo;
+};
+
+/// True when the postings sum to exactly zero.
+bool IsBalanced(const LedgerEntry& entry);
+
+/// A delivered job: `owner_credit` minted to the worker's owner, `charge` from the requester.
+LedgerEntry JobSettlementEntry(const JobId& job, UserId owner, Kudos owner_credit, UserId requester,
+                               Kudos charge, TimePoint now);
+/// The one-off activation tax of a request.
+LedgerEntry ActivationEntry(const RequestId& request, UserId requester, Kudos tax, TimePoint now);
+/// An uptime reward for `worker` (to escrow when `to_escrow`).
+LedgerEntry UptimeEntry(const std::string& key, UserId owner, Kudos reward, bool to_escrow,
+                        TimePoint now);
+/// A user-to-user transfer.
+LedgerEntry TransferEntry(const std::string& key, UserId from, UserId to, Kudos amount,
+                          TimePoint now);
+/// An award or admin adjustment (negative amounts allowed for adjustments).
+LedgerEntry GrantEntry(const std::string& key, EntryKind kind, UserId to, Kudos amount,
+                       TimePoint now, std::string memo);
+
+}  // namespace horde::domain

@@ -1,0 +1,52 @@
+#pragma once
+// The HTTP/1.1 server: one io_context per thread, keep-alive, per-connection idle timeout, body
+// limit, `Expect: 100-continue`, graceful stop. Each parsed request is handed to one callback
+// (the API's dispatcher) on the connection's I/O thread.
+//
+// Thread-safety: Start/Stop from one controlling thread; the callback is called concurrently from
+// all I/O threads and must be safe for that.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace horde::http {
+
+struct ServerSettings {
+    std::string bind_address = "0.0.0.0";
+    uint16_t port = 7001;
+    int threads = 2;
+    uint64_t body_bytes_max = 32ull * 1024 * 1024;
+    int idle_timeout_s = 60;
+};
+
+/// Called for every request. Also called with `status_only` errors produced by the transport
+/// (413 for oversized bodies, 400 for unparsable requests) through `on_transport_error`.
+struct ServerCallbacks {
+    std::function<Response(Request&)> handle;
+    std::function<Response(int status, const std::string& why)> transport_error;
+};
+
+class Server {
+public:
+    Server(ServerSettings settings, ServerCallbacks callbacks);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds and starts the I/O threads. Returns the bound port (useful with port 0).
+    uint16_t Start();
+    /// Stops accepting, lets in-flight requests finish for up to `grace_ms`, then stops.
+    void Stop(int grace_ms = 2000);
+    /// Blocks until SIGINT or SIGTERM.
+    void WaitForSignal();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace horde::http

@@ -1,0 +1,366 @@
+#include "service/horde_service.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+
+#include "common/random.hpp"
+#include "service/state.hpp"
+
+namespace horde::service {
+
+using domain::GenKind;
+
+QueueKey MakeQueueKey(const domain::Request& r) {
+    return {-(r.priority_base_milli - kAgingMilliPerMs * ToUnixMillis(r.created)), r.seq};
+}
+
+bool IsQueued(const domain::Request& r) { return r.n > 0 && !r.faulted && !r.cancelled; }
+
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+HordeService::HordeService(store::Store& store, store::ResultFiles& files, const Clock& clock,
+                           ServiceSettings settings)
+    : store_(store),
+      files_(files),
+      clock_(clock),
+      settings_(std::move(settings)),
+      state_(std::make_unique<State>()) {}
+
+HordeService::~HordeService() = default;
+
+std::string HordeService::HashKey(std::string_view apikey) const {
+    // Keyed BLAKE2b: API keys are long random tokens, so a keyed fast hash is enough and a leaked
+    // table cannot be checked against guesses without the server secret.
+    std::array<unsigned char, 32> out{};
+    std::array<unsigned char, 32> key{};
+    size_t key_len = 0;
+    if (sodium_hex2bin(key.data(), key.size(), settings_.secret.data(), settings_.secret.size(),
+                       nullptr, &key_len, nullptr) != 0) {
+        key_len = 0;
+    }
+    crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(apikey.data()),
+                       apikey.size(), key_len ? key.data() : nullptr, key_len);
+    std::array<char, 65> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), out.data(), out.size());
+    return std::string(hex.data());
+}
+
+Status HordeService::Init() {
+    HORDE_TRY(auto snap, store_.Load());
+    std::unique_lock lock(mu_);
+    auto& st = *state_;
+    for (auto& u : snap.users) {
+        st.user_by_key_hash[u.api_key_hash] = u.id.value();
+        st.users[u.id.value()] = std::move(u);
+    }
+    for (auto& w : snap.workers) {
+        st.worker_by_name[Lower(w.name)] = w.id.value();
+        st.workers[w.id.value()] = std::move(w);
+    }
+    for (auto& j : snap.jobs) {
+        st.jobs_by_request[j.request.value()].push_back(j.id.value());
+        st.jobs[j.id.value()] = std::move(j);
+    }
+    for (auto& r : snap.requests) {
+        st.next_seq = std::max(st.next_seq, r.seq + 1);
+        store::Batch b;
+        b.Add(store::PutRequest{std::move(r)});
+        ApplyToMemory(b);
+    }
+    for (auto& [acct, milli] : snap.balances_milli) {
+        st.balances[acct] = milli;
+    }
+    for (auto& [uid, stats] : snap.user_stats) {
+        st.user_stats[uid] = stats;
+    }
+    st.settings = snap.settings;
+    st.next_user_id = std::max<int64_t>(snap.next_user_id, 1);
+    if (!st.users.contains(0)) {
+        domain::User anon;
+        anon.id = UserId(0);
+        anon.username = "Anonymous";
+        anon.anonymous = true;
+        anon.concurrency = 500;
+        anon.public_workers = true;
+        anon.api_key_hash = HashKey("0000000000");
+        anon.created = clock_.Now();
+        anon.last_active = anon.created;
+        store::Batch b;
+        b.Add(store::PutUser{anon});
+        HORDE_TRY_STATUS(Commit(b));
+    }
+    spdlog::info("loaded {} users, {} workers, {} requests, {} jobs", st.users.size(),
+                 st.workers.size(), st.requests.size(), st.jobs.size());
+    return Ok();
+}
+
+Status HordeService::Commit(store::Batch& batch) {
+    if (batch.empty()) {
+        return Ok();
+    }
+    auto status = store_.Apply(batch);
+    if (!status.has_value()) {
+        spdlog::error("store write failed: {}", status.error().message);
+        return status;
+    }
+    ApplyToMemory(batch);
+    return Ok();
+}
+
+void HordeService::ApplyToMemory(const store::Batch& batch) {
+    auto& st = *state_;
+    for (const auto& m : batch.mutations) {
+        if (const auto* pu = std::get_if<store::PutUser>(&m)) {
+            auto it = st.users.find(pu->user.id.value());
+            if (it != st.users.end() && it->second.api_key_hash != pu->user.api_key_hash) {
+                st.user_by_key_hash.erase(it->second.api_key_hash);
+            }
+            st.user_by_key_hash[pu->user.api_key_hash] = pu->user.id.value();
+            st.users[pu->user.id.value()] = pu->user;
+            st.next_user_id = std::max(st.next_user_id, pu->user.id.value() + 1);
+        } else if (const auto* pw = std::get_if<store::PutWorker>(&m)) {
+            auto it = st.workers.find(pw->worker.id.value());
+            if (it != st.workers.end() && Lower(it->second.name) != Lower(pw->worker.name)) {
+                st.worker_by_name.erase(Lower(it->second.name));
+            }
+            st.worker_by_name[Lower(pw->worker.name)] = pw->worker.id.value();
+            st.workers[pw->worker.id.value()] = pw->worker;
+        } else if (const auto* dw = std::get_if<store::DeleteWorker>(&m)) {
+            auto it = st.workers.find(dw->id.value());
+            if (it != st.workers.end()) {
+                st.worker_by_name.erase(Lower(it->second.name));
+                st.workers.erase(it);
+            }
+        } else if (const auto* pr = std::get_if<store::PutRequest>(&m)) {
+            const auto& r = pr->request;
+            const int k = KindIndex(r.kind);
+            auto qk = st.queue_key_of.find(r.id.value());
+            if (qk != st.queue_key_of.end()) {
+                st.queue[k].erase(qk->second);
+                st.queued_by_seq.erase(qk->second.seq);
+                st.queue_key_of.erase(qk);
+            }
+            if (IsQueued(r)) {
+                const QueueKey key = MakeQueueKey(r);
+                st.queue[k].insert(key);
+                st.queued_by_seq[key.seq] = r.id.value();
+                st.queue_key_of[r.id.value()] = key;
+            }
+            st.requests[r.id.value()] = r;
+        } else if (const auto* dr = std::get_if<store::DeleteRequest>(&m)) {
+            auto it = st.requests.find(dr->id.value());
+            if (it == st.requests.end()) {
+                continue;
+            }
+            auto qk = st.queue_key_of.find(dr->id.value());
+            if (qk != st.queue_key_of.end()) {
+                st.queue[KindIndex(it->second.kind)].erase(qk->second);
+                st.queued_by_seq.erase(qk->second.seq);
+                st.queue_key_of.erase(qk);
+            }
+            for (const auto& jid : st.jobs_by_request[dr->id.value()]) {
+                st.jobs.erase(jid);
+            }
+            st.jobs_by_request.erase(dr->id.value());
+            st.requests.erase(it);
+        } else if (const auto* pj = std::get_if<store::PutJob>(&m)) {
+            const auto& j = pj->job;
+            if (!st.jobs.contains(j.id.value())) {
+                st.jobs_by_request[j.request.value()].push_back(j.id.value());
+            }
+            st.jobs[j.id.value()] = j;
+        } else if (const auto* pe = std::get_if<store::PostEntry>(&m)) {
+            for (const auto& p : pe->entry.postings) {
+                st.balances[p.account] += p.amount.milli();
+                const int64_t uid = domain::AccountUser(p.account);
+                if (uid >= 0 && p.stat != domain::KudosStat::kNone) {
+                    st.user_stats[uid]["kudos." + std::string(domain::KudosStatName(p.stat))] +=
+                        p.amount.ToDouble();
+                }
+            }
+        } else if (const auto* as = std::get_if<store::AddUserStat>(&m)) {
+            st.user_stats[as->user.value()][as->stat] += as->delta;
+        } else if (const auto* ps = std::get_if<store::PutSetting>(&m)) {
+            st.settings[ps->key] = ps->value;
+        }
+    }
+}
+
+Result<domain::User> HordeService::Authenticate(std::string_view apikey) const {
+    if (apikey.empty()) {
+        return MakeError(ErrorCode::kInvalidApiKey);
+    }
+    const std::string hash = HashKey(apikey);
+    std::shared_lock lock(mu_);
+    auto it = state_->user_by_key_hash.find(hash);
+    if (it == state_->user_by_key_hash.end()) {
+        return MakeError(ErrorCode::kInvalidApiKey);
+    }
+    const auto& user = state_->users.at(it->second);
+    // The map lookup found the candidate; compare the stored hash in constant time as well.
+    if (user.api_key_hash.size() != hash.size() ||
+        sodium_memcmp(user.api_key_hash.data(), hash.data(), hash.size()) != 0) {
+        return MakeError(ErrorCode::kInvalidApiKey);
+    }
+    if (user.deleted) {
+        return MakeError(ErrorCode::kDeletedUser);
+    }
+    return user;
+}
+
+Result<HordeService::CreatedUser> HordeService::CreateUser(const std::string& username,
+                                                           Kudos kudos, bool trusted,
+                                                           bool moderator, bool admin) {
+    if (username.empty() || username.size() > 100) {
+        return MakeError(ErrorCode::kValidationFailed, "username must be 1..100 characters",
+                         "username");
+    }
+    std::unique_lock lock(mu_);
+    auto& st = *state_;
+    const auto now = clock_.Now();
+    domain::User u;
+    u.id = UserId(st.next_user_id);
+    u.username = username;
+    u.trusted = trusted || moderator || admin;
+    u.moderator = moderator || admin;
+    u.admin = admin;
+    u.created = now;
+    u.last_active = now;
+    const std::string key = NewToken(22);
+    u.api_key_hash = HashKey(key);
+    store::Batch b;
+    b.Add(store::PutUser{u});
+    if (kudos != Kudos()) {
+        b.Add(store::PostEntry{domain::GrantEntry("grant:initial:" + std::to_string(u.id.value()),
+                                                  domain::EntryKind::kAdmin, u.id, kudos, now,
+                                                  "initial kudos")});
+    }
+    HORDE_TRY_STATUS(Commit(b));
+    return CreatedUser{u, key};
+}
+
+Result<HordeService::CreatedUser> HordeService::ResetKey(UserId id) {
+    std::unique_lock lock(mu_);
+    auto it = state_->users.find(id.value());
+    if (it == state_->users.end() || it->second.anonymous) {
+        return MakeError(ErrorCode::kUserNotFound);
+    }
+    domain::User u = it->second;
+    const std::string key = NewToken(22);
+    u.api_key_hash = HashKey(key);
+    store::Batch b;
+    b.Add(store::PutUser{u});
+    HORDE_TRY_STATUS(Commit(b));
+    return CreatedUser{u, key};
+}
+
+std::string HordeService::SignUrl(const std::string& name, const std::string& purpose,
+                                  int64_t expires_unix) const {
+    const std::string msg = purpose + "\n" + name + "\n" + std::to_string(expires_unix);
+    std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+    std::array<unsigned char, 32> key{};
+    size_t key_len = 0;
+    if (sodium_hex2bin(key.data(), key.size(), settings_.secret.data(), settings_.secret.size(),
+                       nullptr, &key_len, nullptr) != 0) {
+        key_len = 0;
+    }
+    crypto_auth_hmacsha256_state hs;
+    crypto_auth_hmacsha256_init(&hs, key.data(), key_len);
+    crypto_auth_hmacsha256_update(&hs, reinterpret_cast<const unsigned char*>(msg.data()),
+                                  msg.size());
+    crypto_auth_hmacsha256_final(&hs, mac.data());
+    std::array<char, 2 * crypto_auth_hmacsha256_BYTES + 1> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
+    return std::string(hex.data());
+}
+
+int64_t HordeService::UrlExpiry() const {
+    return ToUnixMillis(clock_.Now()) / 1000 + settings_.url_validity_s;
+}
+
+Status HordeService::VerifyUrl(const std::string& name, const std::string& purpose,
+                               int64_t expires_unix, const std::string& signature) const {
+    const std::string expected = SignUrl(name, purpose, expires_unix);
+    if (signature.size() != expected.size() ||
+        sodium_memcmp(signature.data(), expected.data(), expected.size()) != 0) {
+        return MakeError(ErrorCode::kInvalidSignature);
+    }
+    if (ToUnixMillis(clock_.Now()) / 1000 > expires_unix) {
+        return MakeError(ErrorCode::kInvalidSignature, "This URL has expired.");
+    }
+    return Ok();
+}
+
+HordeService::Modes HordeService::GetModes() const {
+    std::shared_lock lock(mu_);
+    Modes m;
+    auto get = [&](const char* key) {
+        auto it = state_->settings.find(key);
+        return it != state_->settings.end() && it->second == "1";
+    };
+    m.maintenance = get("maintenance");
+    m.invite_only = get("invite_only");
+    m.raid = get("raid");
+    return m;
+}
+
+}  // namespace horde::service
+
+namespace horde::service {
+
+Result<HordeService::TestUser> HordeService::UpsertTestUser(const std::string& username,
+                                                            const std::string& oauth_id,
+                                                            bool moderator, bool trusted,
+                                                            std::optional<int64_t> kudos) {
+    std::unique_lock lock(mu_);
+    auto& st = *state_;
+    const auto now = clock_.Now();
+    domain::User u;
+    bool created = true;
+    for (const auto& [id, existing] : st.users) {
+        if (!existing.anonymous && existing.oauth_id == oauth_id) {
+            u = existing;
+            created = false;
+            break;
+        }
+    }
+    if (created) {
+        u.id = UserId(st.next_user_id);
+        u.oauth_id = oauth_id;
+        u.created = now;
+    }
+    u.username = username;
+    u.last_active = now;
+    u.moderator = moderator;
+    u.trusted = moderator || trusted;
+    const std::string key = NewToken(22);
+    u.api_key_hash = HashKey(key);
+    store::Batch b;
+    b.Add(store::PutUser{u});
+    auto bal = st.balances.find(domain::UserAccount(u.id));
+    const Kudos current = Kudos::FromMilli(bal == st.balances.end() ? 0 : bal->second);
+    Kudos final_balance = current;
+    if (kudos) {
+        const Kudos target = Kudos::FromWhole(*kudos);
+        if (target != current) {
+            b.Add(store::PostEntry{domain::GrantEntry(
+                "test-user:" + std::to_string(u.id.value()) + ":" + NewUuid(),
+                domain::EntryKind::kAdmin, u.id, target - current, now, "test-user balance")});
+            final_balance = target;
+        }
+    }
+    HORDE_TRY_STATUS(Commit(b));
+    return TestUser{u, key, final_balance, created};
+}
+
+}  // namespace horde::service

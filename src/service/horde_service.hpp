@@ -1,0 +1,248 @@
+#pragma once
+// The use cases of the horde: accept requests, hand jobs to workers, take results, settle kudos,
+// time out and expire. One instance per server process.
+//
+// State: the store is the source of truth; this class keeps the whole working set in memory
+// (users, workers, requests, jobs, balances, the priority-ordered queue) for fast reads and
+// matching. Every change is computed as a store::Batch, committed to the store, and only then
+// applied to memory under the same lock, so an answered request is always durable.
+//
+// Thread-safety: safe for concurrent use. Reads take a shared lock, changes an exclusive one.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "domain/entities.hpp"
+#include "domain/ledger.hpp"
+#include "domain/bridge_capabilities.hpp"
+#include "domain/matching.hpp"
+#include "store/result_files.hpp"
+#include "store/store.hpp"
+
+namespace horde::service {
+
+/// Decodes base64 image data (standard or url-safe alphabet, optional padding and data: prefix).
+std::optional<std::string> DecodeBase64Image(std::string_view in);
+/// Standard base64 with padding.
+std::string EncodeBase64(std::string_view bytes);
+
+struct ServiceSettings {
+    bool test_mode = false;
+    std::string secret;  // HMAC key for API key hashes and signed URLs (hex)
+    int url_validity_s = 30 * 60;
+    int upfront_check_disabled = 0;
+};
+
+/// Who is calling.
+struct Caller {
+    domain::User user;
+    std::string ip;
+    std::string client_agent;
+};
+
+/// A new request as decoded from the wire.
+struct NewRequest {
+    domain::Request request;
+    bool dry_run = false;
+    bool allow_downgrade = false;
+    std::string source_image;  // base64 or URL (empty = none)
+    std::string source_mask;
+};
+
+struct Accepted {
+    RequestId id;
+    Kudos kudos;  // per-job price (or the whole estimate for a dry run)
+    std::vector<std::pair<std::string, std::string>> warnings;  // code, message
+    std::string message;
+};
+
+struct GenerationView {
+    domain::Job job;
+    std::string result_name;  // image file name in the results store ("" for text)
+};
+
+struct RequestView {
+    domain::Request request;
+    int finished = 0;
+    int processing = 0;
+    int restarted = 0;
+    int waiting = 0;
+    bool done = false;
+    bool is_possible = true;
+    int wait_time_s = 0;
+    int queue_position = 0;
+    std::vector<GenerationView> generations;
+};
+
+struct PopOutcome {
+    std::optional<domain::Request> request;  // a copy, when jobs were handed out
+    std::vector<domain::Job> jobs;
+    domain::Worker worker;
+    domain::Capabilities caps;
+    std::map<std::string, int> skipped;
+    std::string source_image_name;  // stored source image, if any ("" = none or URL)
+    std::string source_mask_name;
+};
+
+struct SubmitOutcome {
+    Kudos reward;
+};
+
+struct WorkerView {
+    domain::Worker worker;
+    bool online = false;
+    std::string owner_name;
+    bool owner_trusted = false;
+    bool owner_public_workers = false;
+};
+
+struct UserView {
+    domain::User user;
+    Kudos kudos;
+    Kudos evaluating;
+    std::map<std::string, double> stats;
+    std::vector<WorkerId> worker_ids;
+    int worker_count = 0;
+    std::vector<RequestId> active_image;
+    std::vector<RequestId> active_text;
+};
+
+struct ModelView {
+    std::string name;
+    domain::GenKind kind = domain::GenKind::kImage;
+    int count = 0;  // threads serving it
+    double performance = 0;
+    int64_t queued_things = 0;
+    int jobs = 0;
+    int eta_s = 0;
+};
+
+struct PerformanceView {
+    int queued_requests = 0;
+    int queued_text_requests = 0;
+    int worker_count = 0;
+    int text_worker_count = 0;
+    int thread_count = 0;
+    int text_thread_count = 0;
+    double queued_megapixelsteps = 0;
+    double past_minute_megapixelsteps = 0;
+    int64_t queued_tokens = 0;
+    int64_t past_minute_tokens = 0;
+};
+
+class HordeService {
+public:
+    HordeService(store::Store& store, store::ResultFiles& files, const Clock& clock,
+                 ServiceSettings settings);
+    ~HordeService();
+    HordeService(const HordeService&) = delete;
+    HordeService& operator=(const HordeService&) = delete;
+
+    /// Loads the store and creates the anonymous user on first start.
+    Status Init();
+
+    // ---- accounts
+    /// The user owning `apikey`. Missing or unknown key → kInvalidApiKey.
+    Result<domain::User> Authenticate(std::string_view apikey) const;
+    Result<UserView> GetUser(UserId id) const;
+    Result<UserView> FindUserByName(const std::string& username) const;
+    std::vector<UserView> ListUsers(int page, const std::string& sort) const;
+    struct CreatedUser {
+        domain::User user;
+        std::string api_key;
+    };
+    /// Creates a user with a fresh key. `kudos` is granted through the ledger (admin entry).
+    Result<CreatedUser> CreateUser(const std::string& username, Kudos kudos, bool trusted,
+                                   bool moderator, bool admin = false);
+    Result<CreatedUser> ResetKey(UserId id);
+    struct TestUser {
+        domain::User user;
+        std::string api_key;
+        Kudos kudos;
+        bool created = false;
+    };
+    /// Test mode: creates or refreshes the user with this oauth_id, mints a new key, and sets
+    /// the balance to `kudos` (when given) through an admin ledger entry.
+    Result<TestUser> UpsertTestUser(const std::string& username, const std::string& oauth_id,
+                                    bool moderator, bool trusted, std::optional<int64_t> kudos);
+    std::string HashKey(std::string_view apikey) const;
+
+    // ---- generation
+    Result<Accepted> SubmitRequest(NewRequest input, const Caller& caller);
+    Result<RequestView> GetRequest(domain::GenKind kind, const std::string& id,
+                                   bool with_generations) const;
+    Result<RequestView> CancelRequest(domain::GenKind kind, const std::string& id);
+    Result<PopOutcome> Pop(domain::GenKind kind, const std::string& worker_name,
+                           domain::WorkerProfile profile, int amount, const Caller& caller);
+    struct SubmitInput {
+        std::string job_id;
+        std::string generation;
+        std::string state = "ok";
+        int64_t seed = 0;
+        bool censored = false;
+        std::string gen_metadata_json = "[]";
+    };
+    Result<SubmitOutcome> Submit(domain::GenKind kind, SubmitInput input, const Caller& caller);
+
+    // ---- results
+    /// The signature of a results-store URL for (`name`, `purpose`, `expires_unix`).
+    std::string SignUrl(const std::string& name, const std::string& purpose,
+                        int64_t expires_unix) const;
+    int64_t UrlExpiry() const;
+    /// Checks a signature and expiry; kInvalidSignature when wrong or expired.
+    Status VerifyUrl(const std::string& name, const std::string& purpose, int64_t expires_unix,
+                     const std::string& signature) const;
+    /// Stores an uploaded image for a job in progress.
+    Status AcceptUpload(const std::string& job_id, std::string_view bytes);
+    const store::ResultFiles& files() const { return files_; }
+
+    // ---- workers and status
+    Result<WorkerView> GetWorker(const std::string& id) const;
+    Result<WorkerView> GetWorkerByName(const std::string& name) const;
+    std::vector<WorkerView> ListWorkers(std::optional<domain::GenKind> kind,
+                                        const std::string& name) const;
+    std::vector<ModelView> Models(domain::GenKind kind) const;
+    PerformanceView Performance() const;
+    struct Modes {
+        bool maintenance = false;
+        bool invite_only = false;
+        bool raid = false;
+    };
+    Modes GetModes() const;
+
+    // ---- time
+    /// Periodic work: time out jobs, fault requests, expire and purge. Safe to call any time.
+    void Tick();
+    const Clock& clock() const { return clock_; }
+    Result<store::LedgerCheck> CheckLedger() { return store_.CheckLedger(); }
+
+    struct State;
+
+private:
+    bool AnyWorkerCouldServe(const domain::Request& r, TimePoint now) const;  // lock held
+    bool IsSlow(const domain::Worker& w) const;
+    UserView UserViewOf(const domain::User& u) const;
+    WorkerView WorkerViewOf(const domain::Worker& w, TimePoint now) const;
+    RequestView ViewOf(const domain::Request& r, bool with_generations, TimePoint now) const;
+    void RecordCheckIn(domain::Worker& w, store::Batch& b, TimePoint now);
+    void FaultJob(const domain::Job& job, domain::Request& r, store::Batch& b, TimePoint now);
+    Status Commit(store::Batch& batch);  // requires the exclusive lock
+    void ApplyToMemory(const store::Batch& batch);
+
+    store::Store& store_;
+    store::ResultFiles& files_;
+    const Clock& clock_;
+    ServiceSettings settings_;
+    mutable std::shared_mutex mu_;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace horde::service

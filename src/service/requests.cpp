@@ -1,0 +1,386 @@
+// Use cases on requests: accept (async), status/check, cancel.
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "common/random.hpp"
+#include "domain/matching.hpp"
+#include "domain/pricing.hpp"
+#include "service/horde_service.hpp"
+#include "service/state.hpp"
+
+namespace horde::service {
+
+using domain::GenKind;
+
+namespace {
+
+bool IsHttpUrl(std::string_view s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
+
+/// Decodes base64 (standard or url-safe, padding optional, a data: URI prefix allowed).
+std::optional<std::string> DecodeBase64(std::string_view in) {
+    if (in.rfind("data:", 0) == 0) {
+        const auto comma = in.find(',');
+        if (comma == std::string_view::npos) {
+            return std::nullopt;
+        }
+        in.remove_prefix(comma + 1);
+    }
+    std::string out(in.size() * 3 / 4 + 3, '\0');
+    size_t len = 0;
+    const char* end = nullptr;
+    for (int variant : {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
+                        sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING}) {
+        if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(),
+                              in.size(), " \r\n", &len, &end, variant) == 0 &&
+            end == in.data() + in.size() && len > 0) {
+            out.resize(len);
+            return out;
+        }
+    }
+    return std::nullopt;
+}
+
+int CountRequestJobs(const HordeService::State& st, const std::string& id, domain::JobState s,
+                     bool exclude_fake) {
+    int n = 0;
+    auto it = st.jobs_by_request.find(id);
+    if (it == st.jobs_by_request.end()) {
+        return 0;
+    }
+    for (const auto& jid : it->second) {
+        const auto& j = st.jobs.at(jid);
+        if (j.state == s && !(exclude_fake && j.fake)) {
+            ++n;
+        }
+    }
+    return n;
+}
+
+std::string RequestTypeName(GenKind kind, const char* what) {
+    return std::string(kind == GenKind::kImage ? "Image" : "Text") + " Waiting Prompt (" + what +
+           ")";
+}
+
+}  // namespace
+
+std::optional<std::string> DecodeBase64Image(std::string_view in) { return DecodeBase64(in); }
+
+std::string EncodeBase64(std::string_view bytes) {
+    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    out.resize(out.size() - 1);  // drop the terminating NUL
+    return out;
+}
+
+Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& caller) {
+    auto& r = input.request;
+    if (GetModes().maintenance) {
+        return MakeError(ErrorCode::kMaintenanceMode);
+    }
+    if (caller.user.deleted) {
+        return MakeError(ErrorCode::kDeletedUser);
+    }
+    if (r.disable_batching && r.jobs > 1 && !caller.user.trusted) {
+        return MakeError(ErrorCode::kRequiresTrust);
+    }
+    // Pricing (pure).
+    Kudos per_job;
+    if (r.kind == GenKind::kImage) {
+        r.image.has_source_image = !input.source_image.empty();
+        r.image.has_source_mask = !input.source_mask.empty();
+        per_job = domain::ImageBasePrice(r.image);
+        r.things = static_cast<int64_t>(r.image.width) * r.image.height *
+                   domain::AccurateSteps(r.image);
+    } else {
+        const auto first = r.models.empty() ? std::nullopt
+                                            : domain::TextModelParamsBillions(r.models.front());
+        per_job = domain::TextPerJobBase(first, r.models.empty(), r.text.max_length,
+                                         r.text.max_context_length);
+        r.things = r.text.max_length;
+        r.text.prompt_chars = static_cast<int>(r.prompt.size());
+    }
+    r.kudos_per_job = per_job;
+    if (input.dry_run) {
+        Kudos estimate;
+        if (r.kind == GenKind::kImage) {
+            const auto baseline =
+                domain::ImageModelBaseline(r.models.empty() ? "SDXL 1.0" : r.models.front());
+            estimate = domain::ImageEstimate(per_job, r.jobs,
+                                             domain::FamilyEstimateMultiplier(baseline),
+                                             r.image.has_source_image, r.image.post_processing,
+                                             r.slow_workers, r.worker_blacklist);
+        } else {
+            const auto first = r.models.empty()
+                                   ? std::nullopt
+                                   : domain::TextModelParamsBillions(r.models.front());
+            estimate = domain::TextEstimate(first, r.models.empty(), r.text.max_length,
+                                            r.text.max_context_length, r.jobs);
+        }
+        return Accepted{RequestId(), estimate, {}, {}};
+    }
+
+    const auto now = clock_.Now();
+    r.id = RequestId(NewUuid());
+    r.user = caller.user.id;
+    r.client_agent = caller.client_agent;
+    r.ipaddr = caller.ip;
+    r.created = now;
+    r.expiry = now + std::chrono::seconds(domain::kRequestLifetimeS);
+    r.n = r.jobs;
+    r.faulted = false;
+    r.cancelled = false;
+
+    // Source images are kept in the results store (deleted with the request).
+    std::vector<std::pair<std::string, std::string>> files_written;
+    auto keep_source = [&](const std::string& given, const char* suffix,
+                           std::string& out) -> Status {
+        if (given.empty()) {
+            return Ok();
+        }
+        if (IsHttpUrl(given)) {
+            out = given;
+            return Ok();
+        }
+        auto bytes = DecodeBase64(given);
+        if (!bytes) {
+            return MakeError(ErrorCode::kSourceImageUnreadable);
+        }
+        out = r.id.value() + suffix;
+        HORDE_TRY_STATUS(files_.Write(out, *bytes));
+        files_written.emplace_back(out, "");
+        return Ok();
+    };
+    auto cleanup = [&] {
+        for (auto& f : files_written) {
+            files_.Remove(f.first);
+        }
+    };
+    if (auto s = keep_source(input.source_image, ".src", r.source_image); !s) {
+        cleanup();
+        return s.error();
+    }
+    if (auto s = keep_source(input.source_mask, ".mask", r.source_mask); !s) {
+        cleanup();
+        return s.error();
+    }
+
+    std::unique_lock lock(mu_);
+    auto& st = *state_;
+    for (const auto& w : r.workers) {
+        if (!st.workers.contains(w.value())) {
+            cleanup();
+            return MakeError(ErrorCode::kWorkerNotFound,
+                             "Worker with ID '" + w.value() + "' not found.");
+        }
+    }
+    // Concurrency: unpopped jobs of this user's queued requests of this kind.
+    int queued = 0;
+    for (const auto& [id, other] : st.requests) {
+        if (other.user != caller.user.id || other.kind != r.kind || !IsQueued(other)) {
+            continue;
+        }
+        if (caller.user.anonymous && !r.models.empty()) {
+            const bool shares = std::any_of(r.models.begin(), r.models.end(), [&](auto& m) {
+                return std::find(other.models.begin(), other.models.end(), m) !=
+                       other.models.end();
+            });
+            if (!shares) {
+                continue;
+            }
+        }
+        queued += other.n;
+    }
+    if (queued + r.jobs > caller.user.concurrency) {
+        cleanup();
+        if (caller.user.anonymous) {
+            return MakeError(
+                ErrorCode::kTooManyPrompts,
+                "Too many anonymous requests on using the AI Horde currently (" +
+                    std::to_string(queued + r.jobs) + "/" +
+                    std::to_string(caller.user.concurrency) +
+                    "). Please consider getting a personal API key which will also provide "
+                    "higher priority.");
+        }
+        return MakeError(ErrorCode::kTooManyPrompts,
+                         "Parallel requests (" + std::to_string(queued + r.jobs) +
+                             ") exceeded user limit (" + std::to_string(caller.user.concurrency) +
+                             "). Please try again later or request to increase your concurrency.");
+    }
+    auto bal = st.balances.find(domain::UserAccount(caller.user.id));
+    r.priority_base_milli = bal == st.balances.end() ? 0 : bal->second;
+    if (caller.user.flagged) {
+        r.priority_base_milli = r.priority_base_milli > 10'000 ? r.priority_base_milli / 1000
+                                                               : -100'000;
+    }
+    r.seq = st.next_seq++;
+    const Kudos tax = domain::ActivationTax(r.image.extra_source_images, false);
+    r.consumed = tax;
+    store::Batch b;
+    b.Add(store::PutRequest{r});
+    b.Add(store::PostEntry{domain::ActivationEntry(r.id, caller.user.id, tax, now)});
+    b.Add(store::AddUserStat{caller.user.id,
+                             r.kind == GenKind::kImage ? "request.image" : "request.text",
+                             static_cast<double>(r.jobs)});
+    if (auto s = Commit(b); !s) {
+        cleanup();
+        return s.error();
+    }
+    Accepted out{r.id, per_job, {}, {}};
+    if (!AnyWorkerCouldServe(r, now)) {
+        out.message =
+            "Warning: No available workers can fulfill this request. It will expire in 20 "
+            "minutes unless a worker appears. Please confider reducing its size of the request "
+            "or choosing a different model.";
+        out.warnings.emplace_back("NoAvailableWorker", out.message);
+    }
+    return out;
+}
+
+bool HordeService::AnyWorkerCouldServe(const domain::Request& r, TimePoint now) const {
+    const auto& st = *state_;
+    for (const auto& [id, w] : st.workers) {
+        if (w.kind != r.kind || w.paused || SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
+            continue;
+        }
+        const auto caps = domain::ResolveCapabilities(w.profile);
+        auto owner = st.users.find(w.owner.value());
+        auto requester = st.users.find(r.user.value());
+        domain::MatchContext ctx{
+            .worker = w,
+            .caps = caps,
+            .owner_trusted = owner != st.users.end() && owner->second.trusted,
+            .worker_is_slow = IsSlow(w),
+            .worker_tricked = false,
+            .requester_trusted = requester != st.users.end() && requester->second.trusted,
+            .requester_is_priority = true,  // upfront kudos do not decide possibility
+            .requester_available = Kudos(),
+            .models = r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
+                                                : domain::RequestModelTraits{},
+        };
+        const auto reason = domain::CanGenerate(r, ctx);
+        if (reason == domain::SkipReason::kNone || reason == domain::SkipReason::kMaintenance) {
+            if (reason == domain::SkipReason::kNone) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool HordeService::IsSlow(const domain::Worker& w) const {
+    double speed = 0;
+    if (!w.speed_samples.empty()) {
+        for (double s : w.speed_samples) {
+            speed += s;
+        }
+        speed /= static_cast<double>(w.speed_samples.size());
+    } else {
+        return false;  // unknown speed: give new workers the benefit of the doubt
+    }
+    std::optional<double> first;
+    if (w.kind == GenKind::kText && !w.profile.models.empty()) {
+        first = domain::TextModelParamsBillions(w.profile.models.front()).value_or(0);
+    }
+    return speed < domain::SlowWorkerThreshold(w.kind, first);
+}
+
+RequestView HordeService::ViewOf(const domain::Request& r, bool with_generations,
+                                 TimePoint now) const {
+    const auto& st = *state_;
+    RequestView v;
+    v.request = r;
+    v.finished = CountRequestJobs(st, r.id.value(), domain::JobState::kDone, true);
+    v.processing = CountRequestJobs(st, r.id.value(), domain::JobState::kProcessing, false);
+    v.restarted = CountRequestJobs(st, r.id.value(), domain::JobState::kFaulted, true) +
+                  CountRequestJobs(st, r.id.value(), domain::JobState::kAborted, true);
+    v.waiting = std::max(0, std::min(r.n, r.jobs - v.processing - v.finished));
+    v.done = r.faulted || (r.n <= 0 && v.processing == 0 && v.finished >= r.jobs);
+    if (r.faulted || r.cancelled) {
+        v.waiting = 0;
+    }
+    auto qk = st.queue_key_of.find(r.id.value());
+    if (qk != st.queue_key_of.end()) {
+        v.queue_position =
+            static_cast<int>(st.queue[KindIndex(r.kind)].order_of_key(qk->second)) + 1;
+    }
+    // ETA: the things ahead of us over the serving speed, plus our own job.
+    double speed = 0;
+    int threads = 0;
+    for (const auto& [id, w] : st.workers) {
+        if (w.kind != r.kind || SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
+            continue;
+        }
+        threads += w.profile.threads;
+        double s = 0;
+        for (double x : w.speed_samples) {
+            s += x;
+        }
+        speed += w.speed_samples.empty() ? 0 : s / static_cast<double>(w.speed_samples.size());
+    }
+    if (v.done) {
+        v.wait_time_s = 0;
+    } else if (speed <= 0 || threads == 0) {
+        v.wait_time_s = v.queue_position > 0 ? 10000 : 0;
+    } else {
+        const double things_ahead = static_cast<double>(std::max(1, v.queue_position)) *
+                                    static_cast<double>(r.things) *
+                                    std::max(1, r.n + v.processing);
+        v.wait_time_s = static_cast<int>(things_ahead / speed);
+    }
+    v.is_possible = v.processing > 0 || v.done || AnyWorkerCouldServe(r, now);
+    if (with_generations) {
+        auto it = st.jobs_by_request.find(r.id.value());
+        if (it != st.jobs_by_request.end()) {
+            for (const auto& jid : it->second) {
+                const auto& j = st.jobs.at(jid);
+                if (j.state == domain::JobState::kDone && !j.fake) {
+                    v.generations.push_back(
+                        {j, r.kind == GenKind::kImage ? j.id.value() + ".webp" : ""});
+                }
+            }
+        }
+    }
+    return v;
+}
+
+Result<RequestView> HordeService::GetRequest(GenKind kind, const std::string& id,
+                                             bool with_generations) const {
+    std::shared_lock lock(mu_);
+    auto it = state_->requests.find(id);
+    if (it == state_->requests.end() || it->second.kind != kind) {
+        return MakeError(ErrorCode::kRequestNotFound,
+                         RequestTypeName(kind, with_generations ? "Status" : "Check") +
+                             " with ID '" + id + "' not found.");
+    }
+    return ViewOf(it->second, with_generations, clock_.Now());
+}
+
+Result<RequestView> HordeService::CancelRequest(GenKind kind, const std::string& id) {
+    std::unique_lock lock(mu_);
+    auto it = state_->requests.find(id);
+    if (it == state_->requests.end() || it->second.kind != kind) {
+        return MakeError(ErrorCode::kRequestNotFound,
+                         RequestTypeName(kind, "Delete") + " with ID '" + id + "' not found.");
+    }
+    const auto now = clock_.Now();
+    RequestView before = ViewOf(it->second, true, now);
+    if (it->second.cancelled || before.done) {
+        return before;
+    }
+    domain::Request r = it->second;
+    r.n = 0;
+    r.cancelled = true;
+    // Jobs already handed out still finish and settle; the request is done once they end.
+    r.jobs = before.finished;
+    store::Batch b;
+    b.Add(store::PutRequest{r});
+    HORDE_TRY_STATUS(Commit(b));
+    return before;
+}
+
+}  // namespace horde::service

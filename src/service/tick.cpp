@@ -1,0 +1,107 @@
+// Periodic work: job deadlines, expiry and purge of delivered requests.
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
+#include "service/horde_service.hpp"
+#include "service/state.hpp"
+
+namespace horde::service {
+
+void HordeService::Tick() {
+    const auto now = clock_.Now();
+    std::vector<std::string> files_to_remove;
+    bool purged = false;
+    {
+        std::unique_lock lock(mu_);
+        auto& st = *state_;
+        // 1. Jobs past their deadline are aborted and their slot goes back to the queue.
+        std::vector<std::string> late;
+        for (const auto& [id, j] : st.jobs) {
+            if (j.state == domain::JobState::kProcessing &&
+                now > j.start + std::chrono::seconds(j.ttl_s)) {
+                late.push_back(id);
+            }
+        }
+        for (const auto& id : late) {
+            domain::Job job = st.jobs.at(id);
+            auto rit = st.requests.find(job.request.value());
+            if (rit == st.requests.end()) {
+                continue;
+            }
+            domain::Request r = rit->second;
+            job.state = domain::JobState::kAborted;
+            job.finished = now;
+            store::Batch b;
+            FaultJob(job, r, b, now);
+            auto wit = st.workers.find(job.worker.value());
+            if (wit != st.workers.end()) {
+                domain::Worker w = wit->second;
+                ++w.aborted_jobs;
+                b.Add(store::PutWorker{w});
+            }
+            if (auto s = Commit(b); !s) {
+                spdlog::error("could not abort job {}: {}", id, s.error().message);
+            } else {
+                spdlog::info("job {} of request {} timed out after {} s", id, r.id.value(),
+                             job.ttl_s);
+            }
+        }
+        // 2. Expired requests are deleted with their jobs, prompts and images.
+        std::vector<std::string> expired;
+        for (const auto& [id, r] : st.requests) {
+            bool in_flight = false;
+            auto jit = st.jobs_by_request.find(id);
+            if (jit != st.jobs_by_request.end()) {
+                for (const auto& jid : jit->second) {
+                    in_flight = in_flight ||
+                                st.jobs.at(jid).state == domain::JobState::kProcessing;
+                }
+            }
+            if (now > r.expiry && !in_flight) {
+                expired.push_back(id);
+            }
+        }
+        for (const auto& id : expired) {
+            const auto& r = st.requests.at(id);
+            std::vector<std::string> names;
+            if (!r.source_image.empty() && r.source_image.rfind("http", 0) != 0) {
+                names.push_back(r.source_image);
+            }
+            if (!r.source_mask.empty() && r.source_mask.rfind("http", 0) != 0) {
+                names.push_back(r.source_mask);
+            }
+            auto jit = st.jobs_by_request.find(id);
+            if (jit != st.jobs_by_request.end()) {
+                for (const auto& jid : jit->second) {
+                    names.push_back(jid + ".webp");
+                }
+            }
+            store::Batch b;
+            b.Add(store::DeleteRequest{RequestId(id)});
+            if (auto s = Commit(b); !s) {
+                spdlog::error("could not delete request {}: {}", id, s.error().message);
+                continue;
+            }
+            purged = true;
+            files_to_remove.insert(files_to_remove.end(), names.begin(), names.end());
+        }
+        // 3. Drop old performance samples.
+        for (auto& q : st.recent) {
+            while (!q.empty() && SecondsBetween(q.front().first, now) > 60) {
+                q.pop_front();
+            }
+        }
+    }
+    for (const auto& name : files_to_remove) {
+        files_.Remove(name);
+    }
+    if (purged) {
+        if (auto s = store_.Compact(); !s) {
+            spdlog::warn("compaction failed: {}", s.error().message);
+        }
+    }
+}
+
+}  // namespace horde::service

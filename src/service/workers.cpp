@@ -1,0 +1,442 @@
+// Use cases of workers: pop (check-in + matching + claim) and submit (settlement).
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "common/random.hpp"
+#include "domain/matching.hpp"
+#include "domain/pricing.hpp"
+#include "domain/seed.hpp"
+#include "service/horde_service.hpp"
+#include "service/state.hpp"
+
+namespace horde::service {
+
+using domain::GenKind;
+
+namespace {
+
+constexpr int kCheckInWriteIntervalS = 30;
+constexpr int kUptimeRewardIntervalS = 600;
+constexpr size_t kSpeedSamplesMax = 20;
+constexpr int kFaultsBeforeRequestFaults = 3;
+
+bool Online(const domain::Worker& w, TimePoint now) {
+    return SecondsBetween(w.last_check_in, now) <= domain::kWorkerOnlineWindowS;
+}
+
+Kudos UptimeReward(const domain::Worker& w) {
+    if (w.kind == GenKind::kImage) {
+        double k = 50.0 + 2.0 * static_cast<double>(w.profile.models.size());
+        if (w.profile.allow_lora) {
+            k += 30.0;
+        }
+        return Kudos::FromDoubleCents(k);
+    }
+    double base =
+        25.0 + 15.0 * static_cast<double>(std::min(w.profile.max_context_length, 262144)) / 1024.0;
+    const auto params = w.profile.models.empty()
+                            ? std::nullopt
+                            : domain::TextModelParamsBillions(w.profile.models.front());
+    if (!params) {
+        return Kudos::FromDoubleCents(base * 0.5);
+    }
+    if (!domain::IsValidatedTextBackend(domain::ParseBridgeAgent(w.profile.bridge_agent).name)) {
+        base *= 0.3;
+    }
+    return Kudos::FromDoubleCents(base * std::max(*params / 7.0, 0.25));
+}
+
+}  // namespace
+
+void HordeService::RecordCheckIn(domain::Worker& w, store::Batch& b, TimePoint now) {
+    auto& st = *state_;
+    const bool was_online = w.last_check_in.time_since_epoch().count() != 0 && Online(w, now);
+    if (was_online && !w.paused && !w.maintenance) {
+        w.uptime_s += static_cast<int64_t>(SecondsBetween(w.last_check_in, now));
+        if (w.uptime_s - w.last_reward_uptime_s > kUptimeRewardIntervalS) {
+            const Kudos reward = UptimeReward(w);
+            auto owner = st.users.find(w.owner.value());
+            const bool escrow = owner != st.users.end() && !owner->second.trusted &&
+                                !owner->second.anonymous;
+            b.Add(store::PostEntry{domain::UptimeEntry(
+                "uptime:" + w.id.value() + ":" + std::to_string(w.uptime_s), w.owner, reward,
+                escrow, now)});
+            w.kudos_uptime += reward;
+            w.last_reward_uptime_s = w.uptime_s;
+        }
+    } else {
+        w.last_reward_uptime_s = w.uptime_s;
+    }
+    w.last_check_in = now;
+}
+
+Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_name,
+                                     domain::WorkerProfile profile, int amount,
+                                     const Caller& caller) {
+    const auto& user = caller.user;
+    if (user.anonymous) {
+        return MakeError(ErrorCode::kAnonForbiddenWorker);
+    }
+    if (user.flagged) {
+        return MakeError(ErrorCode::kWorkerFlaggedMaintenance);
+    }
+    for (const auto& p : profile.priority_usernames) {
+        const auto hash = p.rfind('#');
+        if (hash == std::string::npos || hash + 1 >= p.size() ||
+            !std::all_of(p.begin() + static_cast<long>(hash) + 1, p.end(),
+                         [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+            return MakeError(ErrorCode::kInvalidPriorityUsername);
+        }
+    }
+    if (GetModes().invite_only && user.worker_invited <= 0 && !user.moderator) {
+        return MakeError(ErrorCode::kForbidden,
+                         "This horde is invite-only: your account may not run workers.");
+    }
+    const auto now = clock_.Now();
+    std::unique_lock lock(mu_);
+    auto& st = *state_;
+    store::Batch b;
+
+    // Find or register the worker (names are unique, case-insensitively).
+    domain::Worker w;
+    bool is_new = false;
+    auto by_name = st.worker_by_name.find(Lower(worker_name));
+    if (by_name != st.worker_by_name.end()) {
+        w = st.workers.at(by_name->second);
+        if (w.owner != user.id) {
+            return MakeError(ErrorCode::kWrongCredentials);
+        }
+        if (w.kind != kind) {
+            return MakeError(ErrorCode::kPolymorphicNameConflict,
+                             "The specified name '" + worker_name +
+                                 "' is already taken by a different type of worker. Please "
+                                 "choose a different name!");
+        }
+    } else {
+        is_new = true;
+        w.id = WorkerId(NewUuid());
+        w.kind = kind;
+        w.name = worker_name;
+        w.owner = user.id;
+        w.created = now;
+    }
+    const bool profile_changed = is_new || w.profile.models != profile.models ||
+                                 w.profile.bridge_agent != profile.bridge_agent ||
+                                 w.profile.threads != profile.threads ||
+                                 w.profile.max_pixels != profile.max_pixels ||
+                                 w.profile.max_length != profile.max_length ||
+                                 w.profile.max_context_length != profile.max_context_length;
+    w.profile = std::move(profile);
+    w.ipaddr = caller.ip;
+    RecordCheckIn(w, b, now);
+    auto written = st.checkin_written.find(w.id.value());
+    const bool write_worker = profile_changed || !b.empty() || written == st.checkin_written.end() ||
+                              SecondsBetween(written->second, now) >= kCheckInWriteIntervalS;
+
+    PopOutcome out;
+    out.caps = domain::ResolveCapabilities(w.profile);
+    const auto& caps = out.caps;
+    const bool owner_trusted = user.trusted;
+    const bool slow = IsSlow(w);
+    std::set<std::string> priority_names;
+    for (const auto& p : w.profile.priority_usernames) {
+        priority_names.insert(p.substr(p.rfind('#') + 1));
+    }
+    auto is_priority = [&](const domain::Request& r) {
+        return r.user == user.id || priority_names.contains(std::to_string(r.user.value()));
+    };
+    auto check = [&](const domain::Request& r) {
+        auto requester = st.users.find(r.user.value());
+        auto bal = st.balances.find(domain::UserAccount(r.user));
+        domain::MatchContext ctx{
+            .worker = w,
+            .caps = caps,
+            .owner_trusted = owner_trusted,
+            .worker_is_slow = slow,
+            .worker_tricked = false,
+            .requester_trusted = requester != st.users.end() && requester->second.trusted,
+            .requester_is_priority = is_priority(r),
+            .requester_available = Kudos::FromMilli(bal == st.balances.end() ? 0 : bal->second),
+            .models = r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
+                                                : domain::RequestModelTraits{},
+        };
+        return domain::CanGenerate(r, ctx);
+    };
+
+    const int k = KindIndex(kind);
+    const domain::Request* chosen = nullptr;
+    // Priority pass: the owner's own requests and those of its priority users.
+    for (auto it = st.queue[k].begin(); it != st.queue[k].end() && !chosen; ++it) {
+        const auto& r = st.requests.at(st.queued_by_seq.at(it->seq));
+        if (is_priority(r) && check(r) == domain::SkipReason::kNone) {
+            chosen = &r;
+        }
+    }
+    std::map<std::string, int> skipped;
+    if (!chosen) {
+        for (auto it = st.queue[k].begin(); it != st.queue[k].end(); ++it) {
+            const auto& r = st.requests.at(st.queued_by_seq.at(it->seq));
+            const auto reason = check(r);
+            if (reason == domain::SkipReason::kNone) {
+                chosen = &r;
+                break;
+            }
+            if (domain::IsReportedSkipReason(reason)) {
+                ++skipped[std::string(domain::SkipReasonKey(reason))];
+            }
+        }
+    }
+
+    if (write_worker) {
+        b.Add(store::PutWorker{w});
+    }
+    if (!chosen) {
+        if (write_worker) {
+            HORDE_TRY_STATUS(Commit(b));
+            st.checkin_written[w.id.value()] = now;
+        } else {
+            st.workers[w.id.value()] = w;  // the check-in time is kept in memory only
+        }
+        if (w.maintenance) {
+            return MakeError(ErrorCode::kWorkerMaintenance,
+                             w.maintenance_msg.empty()
+                                 ? "This worker has been put into maintenance mode by its owner"
+                                 : w.maintenance_msg);
+        }
+        out.worker = w;
+        out.skipped = std::move(skipped);
+        return out;
+    }
+
+    // Claim: hand out up to `amount` jobs of the chosen request, atomically.
+    domain::Request r = *chosen;
+    const int count = domain::SafeBatchAmount(r, w.profile, amount);
+    b.Add(store::Precondition{r.id, r.n});
+    std::vector<std::string> served;
+    for (const auto& m : w.profile.models) {
+        if (r.models.empty() || std::find(r.models.begin(), r.models.end(), m) != r.models.end()) {
+            served.push_back(m);
+        }
+    }
+    const std::string model = served.empty() ? (r.models.empty() ? "" : r.models.front())
+                                             : served[RandomBelow(static_cast<uint32_t>(served.size()))];
+    const bool heavy = r.kind == GenKind::kImage &&
+                       domain::IsHeavyModelFamily(domain::ImageModelBaseline(model));
+    const int ttl = r.kind == GenKind::kImage
+                        ? domain::ImageJobTtlSeconds(r.image, heavy, w.profile.extra_slow_worker)
+                        : domain::kTextJobTtlSeconds;
+    const int64_t base_seed = domain::SeedToInt(r.seed);
+    const int first_index = r.jobs - r.n;
+    for (int i = 0; i < count; ++i) {
+        domain::Job j;
+        j.id = JobId(NewUuid());
+        j.request = r.id;
+        j.kind = r.kind;
+        j.worker = w.id;
+        j.worker_name = w.name;
+        j.worker_owner = w.owner;
+        j.model = model;
+        if (r.kind == GenKind::kImage) {
+            j.seed = r.seed.empty() ? RandomBelow(4'294'967'295u)
+                                    : (base_seed + r.seed_variation.value_or(0) *
+                                                       (first_index + i)) %
+                                          (int64_t{1} << 32);
+        }
+        j.start = now;
+        j.ttl_s = ttl;
+        out.jobs.push_back(j);
+        b.Add(store::PutJob{j});
+    }
+    r.n -= count;
+    r.expiry = now + std::chrono::seconds(w.profile.extra_slow_worker ? 3600
+                                                                      : domain::kRequestLifetimeS);
+    b.Add(store::PutRequest{r});
+    HORDE_TRY_STATUS(Commit(b));
+    st.checkin_written[w.id.value()] = now;
+    out.worker = w;
+    out.request = r;
+    return out;
+}
+
+Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, const Caller& caller) {
+    const auto now = clock_.Now();
+    std::string image_bytes;
+    const bool faulted = input.state == "faulted";
+    if (kind == GenKind::kImage && !faulted && input.generation != "R2") {
+        auto decoded = DecodeBase64Image(input.generation);
+        if (!decoded) {
+            return MakeError(ErrorCode::kInvalidPayload,
+                             "generation must be \"R2\" (after uploading to r2_upload) or a "
+                             "base64 encoded image.");
+        }
+        image_bytes = std::move(*decoded);
+    }
+    std::unique_lock lock(mu_);
+    auto& st = *state_;
+    auto jit = st.jobs.find(input.job_id);
+    if (jit == st.jobs.end() || jit->second.kind != kind) {
+        return MakeError(ErrorCode::kInvalidJobId,
+                         "Processing Job with ID " + input.job_id + " does not exist.");
+    }
+    domain::Job job = jit->second;
+    if (job.worker_owner != caller.user.id) {
+        return MakeError(ErrorCode::kWrongCredentials);
+    }
+    if (job.state == domain::JobState::kDone) {
+        return MakeError(ErrorCode::kDuplicateGen, "Processing Generation with ID " +
+                                                       input.job_id + " already submitted.");
+    }
+    if (job.state != domain::JobState::kProcessing) {
+        return MakeError(
+            ErrorCode::kAbortedGen,
+            "Processing Generation with ID " + input.job_id +
+                " took too long to process and has been aborted! Please check your worker speed "
+                "- generations must complete within " +
+                std::to_string(job.ttl_s) +
+                " seconds (minimum ~1 it/s, higher for large requests)!");
+    }
+    auto rit = st.requests.find(job.request.value());
+    if (rit == st.requests.end()) {
+        return MakeError(ErrorCode::kInvalidJobId,
+                         "Processing Job with ID " + input.job_id + " does not exist.");
+    }
+    domain::Request r = rit->second;
+    auto wit = st.workers.find(job.worker.value());
+    store::Batch b;
+
+    if (faulted) {
+        job.state = domain::JobState::kFaulted;
+        job.finished = now;
+        FaultJob(job, r, b, now);
+        if (wit != st.workers.end()) {
+            domain::Worker w = wit->second;
+            ++w.aborted_jobs;
+            b.Add(store::PutWorker{w});
+        }
+        HORDE_TRY_STATUS(Commit(b));
+        return SubmitOutcome{Kudos()};
+    }
+
+    const std::string result_name = job.id.value() + ".webp";
+    if (kind == GenKind::kImage) {
+        if (input.generation == "R2") {
+            if (!files_.Exists(result_name)) {
+                return MakeError(ErrorCode::kInvalidPayload,
+                                 "No image was uploaded to r2_upload for job " + input.job_id +
+                                     ".");
+            }
+        } else {
+            HORDE_TRY_STATUS(files_.Write(result_name, image_bytes));
+        }
+        job.generation = "R2";
+    } else {
+        job.generation = input.generation;
+    }
+    bool censored = input.censored || input.state == "censored" || input.state == "csam";
+    if (input.gen_metadata_json.find("\"censorship\"") != std::string::npos) {
+        censored = true;
+    }
+    job.censored = censored;
+    job.result_state = input.state == "faulted" ? "ok" : input.state;
+    if (kind == GenKind::kImage && censored && job.result_state == "ok") {
+        job.result_state = "censored";
+    }
+    job.gen_metadata_json = input.gen_metadata_json;
+    if (kind == GenKind::kImage) {
+        job.seed = input.seed;
+    } else {
+        job.seed = input.seed;
+    }
+
+    // Pricing of this delivery.
+    auto owner_it = st.users.find(job.worker_owner.value());
+    const bool owner_trusted = owner_it != st.users.end() && owner_it->second.trusted;
+    Kudos reward;
+    Kudos owner_credit;
+    Kudos charge;
+    double things = 0;
+    const auto agent = domain::ParseBridgeAgent(
+        wit != st.workers.end() ? wit->second.profile.bridge_agent : "unknown:0:unknown");
+    if (kind == GenKind::kImage) {
+        const auto baseline = domain::ImageModelBaseline(job.model);
+        reward = Kudos::FromDoubleCents(r.kudos_per_job.ToDouble() *
+                                        domain::BaselineRewardMultiplier(baseline, r.image));
+        owner_credit = Kudos::FromDoubleCents(
+            reward.ToDouble() * domain::BridgeRewardMultiplier(agent.name, agent.version));
+        charge = domain::ImageJobCharge(reward, r.image.has_source_image, r.image.post_processing,
+                                        r.slow_workers, r.worker_blacklist, censored);
+        things = static_cast<double>(r.things);
+    } else {
+        const auto params = domain::TextModelParamsBillions(job.model);
+        reward = domain::TextJobReward(params, static_cast<int>(input.generation.size()),
+                                       r.text.prompt_chars, r.text.max_length,
+                                       domain::IsValidatedTextBackend(agent.name), owner_trusted);
+        owner_credit = reward;
+        charge = domain::TextJobCharge(reward, censored);
+        things = std::min<double>(std::max<double>(std::ceil(input.generation.size() / 4.0), 1),
+                                  r.text.max_length);
+    }
+    job.reward = reward;
+    job.state = domain::JobState::kDone;
+    job.finished = now;
+    b.Add(store::PutJob{job});
+    b.Add(store::PostEntry{domain::JobSettlementEntry(job.id, job.worker_owner, owner_credit,
+                                                      r.user, charge, now)});
+    r.consumed += charge;
+    r.expiry = now + std::chrono::seconds(domain::kRequestLifetimeS);
+    b.Add(store::PutRequest{r});
+    if (wit != st.workers.end()) {
+        domain::Worker w = wit->second;
+        ++w.fulfilments;
+        w.things_done += things;
+        w.kudos_generated += owner_credit;
+        const double elapsed = std::max(0.001, SecondsBetween(job.start, now));
+        w.speed_samples.push_back(things / elapsed);
+        if (w.speed_samples.size() > kSpeedSamplesMax) {
+            w.speed_samples.erase(w.speed_samples.begin());
+        }
+        b.Add(store::PutWorker{w});
+    }
+    const bool image = kind == GenKind::kImage;
+    b.Add(store::AddUserStat{r.user, image ? "usage.megapixelsteps" : "usage.tokens",
+                             image ? things / 1e6 : things});
+    b.Add(store::AddUserStat{job.worker_owner,
+                             image ? "contribution.megapixelsteps" : "contribution.tokens",
+                             image ? things / 1e6 : things});
+    b.Add(store::AddUserStat{job.worker_owner, image ? "fulfillment.image" : "fulfillment.text",
+                             1.0});
+    HORDE_TRY_STATUS(Commit(b));
+    st.recent[KindIndex(kind)].emplace_back(now, things);
+    return SubmitOutcome{reward};
+}
+
+void HordeService::FaultJob(const domain::Job& job, domain::Request& r, store::Batch& b,
+                            TimePoint now) {
+    auto& st = *state_;
+    b.Add(store::PutJob{job});
+    // Count this request's failed jobs, this one included.
+    int failures = 1;
+    auto it = st.jobs_by_request.find(r.id.value());
+    if (it != st.jobs_by_request.end()) {
+        for (const auto& jid : it->second) {
+            const auto& other = st.jobs.at(jid);
+            if (jid != job.id.value() && (other.state == domain::JobState::kFaulted ||
+                                          other.state == domain::JobState::kAborted)) {
+                ++failures;
+            }
+        }
+    }
+    if (failures >= kFaultsBeforeRequestFaults) {
+        r.faulted = true;
+    } else if (!r.cancelled) {
+        r.n += 1;  // back in the queue for another worker
+    }
+    r.expiry = std::max(r.expiry, now + std::chrono::seconds(domain::kRequestLifetimeS));
+    b.Add(store::PutRequest{r});
+}
+
+}  // namespace horde::service

@@ -1,0 +1,97 @@
+#pragma once
+// The SQLite schema as numbered migrations. Open() applies, in order, every migration whose
+// version is above `meta.schema_version`, each in its own transaction together with the version
+// bump. A released migration is never edited: a schema change is a new kV00N constant appended
+// to kMigrations.
+//
+// Layout rule: a table keeps as real columns what must be queried, joined, constrained or
+// checked, and everything else of the entity as one JSON object in `data` (see sqlite_store.cpp).
+
+#include <array>
+
+namespace horde::store::sqlite_schema {
+
+/// Runs before the version is read, so that a brand-new file has somewhere to keep it.
+inline constexpr const char* kBootstrap =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID";
+
+inline constexpr const char* kV001Init = R"sql(
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL,
+    api_key_hash TEXT UNIQUE,  -- NULL when the user has none, so "no key" never collides
+    data TEXT NOT NULL
+);
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    owner INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE requests (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    jobs INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expiry_ms INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL  -- holds the prompt: secure_delete zeroes it when the row goes
+);
+-- Deferred, so a batch may put a job before its request; the check runs at COMMIT.
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL
+        REFERENCES requests (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    worker_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX jobs_request ON jobs (request_id);
+CREATE TABLE ledger_entries (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    memo TEXT NOT NULL
+);
+CREATE TABLE ledger_postings (
+    entry_id INTEGER NOT NULL REFERENCES ledger_entries (id),
+    account TEXT NOT NULL,
+    amount_milli INTEGER NOT NULL,
+    stat TEXT NOT NULL  -- KudosStatName; '' for none
+);
+CREATE INDEX ledger_postings_entry ON ledger_postings (entry_id);
+CREATE INDEX ledger_postings_account ON ledger_postings (account);
+CREATE TABLE balances (
+    account TEXT PRIMARY KEY,
+    balance_milli INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE user_stats (
+    user_id INTEGER NOT NULL,
+    stat TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (user_id, stat)
+) WITHOUT ROWID;
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+struct Migration {
+    int version;
+    const char* name;
+    const char* sql;
+};
+
+/// Ascending by version, without gaps.
+inline constexpr std::array<Migration, 1> kMigrations{{
+    {1, "init", kV001Init},
+}};
+
+inline constexpr int kLatestVersion = kMigrations.back().version;
+
+}  // namespace horde::store::sqlite_schema

@@ -1,0 +1,60 @@
+#pragma once
+// The one-node store: a single SQLite file (or ":memory:" for tests).
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/result.hpp"
+#include "store/store.hpp"
+
+namespace horde::store {
+
+namespace sqlite_detail {
+class Connection;
+}  // namespace sqlite_detail
+
+/// Store on SQLite. Open() creates the file if needed, sets the pragmas (WAL, synchronous=NORMAL,
+/// foreign keys, secure_delete, auto_vacuum=INCREMENTAL for new files, busy timeout) and applies
+/// pending schema migrations (migrations.hpp). Apply() runs each batch in one
+/// BEGIN IMMEDIATE ... COMMIT transaction. Entities keep their queried fields as columns and the
+/// rest as a JSON `data` column; doubles in it are written as exact shortest-round-trip text.
+///
+/// Errors: any SQLite failure is kStoreUnavailable with SQLite's message; a duplicate ledger key,
+/// an unbalanced entry or a failed Precondition is kBadRequest. Either way nothing is written.
+///
+/// Thread-safety: safe for concurrent use. It owns one connection and every public call holds
+/// `mutex_` for its whole duration, so calls are serialised. Other processes may open the same
+/// file; SQLite's locks (with the busy timeout) keep them consistent.
+class SqliteStore final : public Store {
+  public:
+    /// Opens or creates the database at `path` (":memory:" for a private in-memory database).
+    /// Fails with kStoreUnavailable when the file cannot be opened, a migration fails, or the
+    /// file's schema is newer than this build.
+    static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+    SqliteStore(SqliteStore&&) = delete;
+    SqliteStore& operator=(SqliteStore&&) = delete;
+
+    Status Apply(const Batch& batch) override;
+    Result<Snapshot> Load() override;
+    Result<bool> HasEntry(const std::string& key) override;
+    Result<LedgerCheck> CheckLedger() override;
+    /// Runs an incremental vacuum and a TRUNCATE checkpoint: freed pages leave the file and the
+    /// WAL is emptied. Fails (kStoreUnavailable) if another connection blocked the checkpoint.
+    Status Compact() override;
+
+    /// The schema version recorded in the database.
+    Result<int> SchemaVersion();
+
+  private:
+    explicit SqliteStore(std::unique_ptr<sqlite_detail::Connection> conn);
+
+    std::mutex mutex_;
+    std::unique_ptr<sqlite_detail::Connection> conn_;  // used only while holding mutex_
+};
+
+}  // namespace horde::store

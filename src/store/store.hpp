@@ -1,0 +1,111 @@
+#pragma once
+// The store: the durable source of truth. It speaks in atomic batches of domain mutations: a
+// Batch is written in one transaction or not at all. The service computes a batch, has the store
+// commit it, and only then applies the same batch to its in-memory state and answers the client.
+// At start the service loads everything back with Load().
+//
+// Implementations: sqlite/ (one node). A multi-node backend enforces the batch's preconditions
+// (`Precondition`) with conditional updates so two nodes never hand out the same slot.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/result.hpp"
+#include "domain/entities.hpp"
+#include "domain/ledger.hpp"
+
+namespace horde::store {
+
+struct PutUser {
+    domain::User user;
+};
+struct PutWorker {
+    domain::Worker worker;
+};
+struct DeleteWorker {
+    WorkerId id;
+};
+struct PutRequest {
+    domain::Request request;
+};
+/// Deletes the request, its jobs, and everything derived from them.
+struct DeleteRequest {
+    RequestId id;
+};
+struct PutJob {
+    domain::Job job;
+};
+struct PostEntry {
+    domain::LedgerEntry entry;
+};
+/// Adds `delta` to a numeric per-user statistic ("usage.megapixelsteps", "fulfillment.text"...).
+struct AddUserStat {
+    UserId user;
+    std::string stat;
+    double delta = 0;
+};
+struct PutSetting {
+    std::string key;
+    std::string value;
+};
+/// The batch fails (nothing written) unless the request's `n` is still `expected_n` in the store.
+/// This is the atomic claim of a slot: the service sets it when it hands out jobs.
+struct Precondition {
+    RequestId request;
+    int expected_n = 0;
+};
+
+using Mutation = std::variant<PutUser, PutWorker, DeleteWorker, PutRequest, DeleteRequest, PutJob,
+                              PostEntry, AddUserStat, PutSetting, Precondition>;
+
+struct Batch {
+    std::vector<Mutation> mutations;
+    template <typename T>
+    void Add(T&& m) {
+        mutations.emplace_back(std::forward<T>(m));
+    }
+    bool empty() const { return mutations.empty(); }
+};
+
+/// Everything the service needs to rebuild its in-memory state.
+struct Snapshot {
+    std::vector<domain::User> users;
+    std::vector<domain::Worker> workers;
+    std::vector<domain::Request> requests;
+    std::vector<domain::Job> jobs;
+    std::map<std::string, int64_t> balances_milli;  // account -> balance
+    /// user id -> stat name -> value, for kudos_details ("kudos.accumulated"...) and records.
+    std::map<int64_t, std::map<std::string, double>> user_stats;
+    std::map<std::string, std::string> settings;
+    int64_t next_user_id = 1;
+};
+
+/// The ledger's self-check, for the operator's report and the tests.
+struct LedgerCheck {
+    int64_t entries = 0;
+    int64_t postings = 0;
+    int64_t sum_milli = 0;  // must be 0
+    int64_t unbalanced_entries = 0;
+    /// Accounts whose cached balance differs from the sum of their postings: account -> drift.
+    std::map<std::string, int64_t> drift_milli;
+};
+
+/// Thread-safety: implementations serialise their own access; safe for concurrent use.
+class Store {
+public:
+    virtual ~Store() = default;
+    /// Commits the whole batch atomically, or nothing (kStoreUnavailable or kBadRequest for a
+    /// failed precondition / duplicate ledger key, with a message).
+    virtual Status Apply(const Batch& batch) = 0;
+    virtual Result<Snapshot> Load() = 0;
+    /// True if a ledger entry with this key exists.
+    virtual Result<bool> HasEntry(const std::string& key) = 0;
+    virtual Result<LedgerCheck> CheckLedger() = 0;
+    /// Frees space left by deleted rows so deleted prompts are gone from the files too.
+    virtual Status Compact() = 0;
+};
+
+}  // namespace horde::store
