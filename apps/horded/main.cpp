@@ -83,8 +83,8 @@ Runtime Open(const Options& o) {
     horde::service::ServiceSettings settings;
     settings.test_mode = o.test_mode;
     settings.secret = LoadOrCreateSecret(o.data_dir);
-    rt.service = std::make_unique<horde::service::HordeService>(*rt.store, *rt.files, *rt.clock,
-                                                                settings);
+    rt.service =
+        std::make_unique<horde::service::HordeService>(*rt.store, *rt.files, *rt.clock, settings);
     if (auto s = rt.service->Init(); !s) {
         std::cerr << "horded: cannot load the store: " << s.error().message << "\n";
         std::exit(2);
@@ -118,10 +118,10 @@ int Serve(const Options& o) {
     hs.threads = o.threads;
     hs.body_bytes_max = static_cast<uint64_t>(o.max_body_mb) * 1024 * 1024;
     horde::http::Server server(
-        hs, {.handle = [&](horde::http::Request& r) { return api.Dispatch(r); },
-             .transport_error = [&](int status, const std::string& why) {
-                 return api.TransportError(status, why);
-             }});
+        hs,
+        {.handle = [&](horde::http::Request& r) { return api.Dispatch(r); },
+         .transport_error =
+             [&](int status, const std::string& why) { return api.TransportError(status, why); }});
     uint16_t port = 0;
     try {
         port = server.Start();
@@ -159,18 +159,22 @@ int main(int argc, char** argv) {
     CLI::App app{"horded: the Horde server (AI Horde v2 API). Without a subcommand it serves."};
     app.set_config("--config", "", "Read options from this TOML/INI file", false);
     Options o;
-    app.add_option("--bind", o.bind, "Address to listen on")->envname("HORDE_BIND")
+    app.add_option("--bind", o.bind, "Address to listen on")
+        ->envname("HORDE_BIND")
         ->capture_default_str();
     app.add_option("--port", o.port, "TCP port to listen on (0 = any free port)")
-        ->envname("HORDE_PORT")->capture_default_str();
+        ->envname("HORDE_PORT")
+        ->capture_default_str();
     app.add_option("--data-dir", o.data_dir,
                    "Folder for the SQLite store (horde.sqlite3), results/ and the secret")
-        ->envname("HORDE_DATA_DIR")->capture_default_str();
+        ->envname("HORDE_DATA_DIR")
+        ->capture_default_str();
     app.add_flag("--test-mode", o.test_mode,
                  "Enable POST /api/v2/dev/test-user and /api/v2/dev/clock (loopback only). "
                  "Never on a public horde.")
         ->envname("HORDE_TEST_MODE");
-    app.add_option("--threads", o.threads, "HTTP I/O threads")->envname("HORDE_THREADS")
+    app.add_option("--threads", o.threads, "HTTP I/O threads")
+        ->envname("HORDE_THREADS")
         ->capture_default_str();
     app.add_option("--public-url", o.public_url,
                    "Base URL clients and workers reach this server at (for result URLs); "
@@ -179,9 +183,11 @@ int main(int argc, char** argv) {
     app.add_option("--admins", o.admins, "Comma-separated aliases (name#id) with admin rights")
         ->envname("HORDE_ADMINS");
     app.add_option("--max-body-mb", o.max_body_mb, "Largest accepted request body, in MiB")
-        ->envname("HORDE_MAX_BODY_MB")->capture_default_str();
+        ->envname("HORDE_MAX_BODY_MB")
+        ->capture_default_str();
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
-        ->envname("HORDE_LOG_LEVEL")->capture_default_str();
+        ->envname("HORDE_LOG_LEVEL")
+        ->capture_default_str();
 
     auto* user_cmd = app.add_subcommand("user", "Manage users in the store (admin)");
     auto* create = user_cmd->add_subcommand("create", "Create a user and print its API key");
@@ -199,8 +205,13 @@ int main(int argc, char** argv) {
     int64_t user_id = -1;
     reset->add_option("--id", user_id, "User id (the number after # in name#id)")->required();
     auto* ledger_cmd = app.add_subcommand("ledger", "Kudos ledger tools");
-    auto* check = ledger_cmd->add_subcommand("check", "Verify the ledger: sum and per-account drift");
+    auto* check =
+        ledger_cmd->add_subcommand("check", "Verify the ledger: sum and per-account drift");
 
+    // Server options (--data-dir...) may also follow the subcommand.
+    for (auto* sub : {user_cmd, create, reset, ledger_cmd, check}) {
+        sub->fallthrough();
+    }
     CLI11_PARSE(app, argc, argv);
     spdlog::set_level(spdlog::level::warn);
     if (create->parsed()) {

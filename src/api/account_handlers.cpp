@@ -52,25 +52,26 @@ boost::json::object EncodeUser(const service::UserView& v, int privilege, TimePo
     details["awarded"] = Stat(v, "kudos.awarded");
     details["uptime"] = Stat(v, "kudos.uptime");
     details["generated"] = Stat(v, "kudos.accumulated");
-    details["used"] = -Stat(v, "kudos.used");
+    details["used"] = 0.0 - Stat(v, "kudos.used") + 0.0;
     o["kudos_details"] = std::move(details);
     o["usage"] = boost::json::object{{"megapixelsteps", nullptr}, {"requests", nullptr}};
-    o["contributions"] = boost::json::object{{"megapixelsteps", nullptr}, {"fulfillments", nullptr}};
+    o["contributions"] =
+        boost::json::object{{"megapixelsteps", nullptr}, {"fulfillments", nullptr}};
     boost::json::object records;
-    records["usage"] = boost::json::object{
-        {"megapixelsteps", Stat(v, "usage.megapixelsteps")},
-        {"tokens", static_cast<int64_t>(Stat(v, "usage.tokens"))}};
-    records["contribution"] = boost::json::object{
-        {"megapixelsteps", Stat(v, "contribution.megapixelsteps")},
-        {"tokens", static_cast<int64_t>(Stat(v, "contribution.tokens"))}};
-    records["fulfillment"] = boost::json::object{
-        {"image", static_cast<int64_t>(Stat(v, "fulfillment.image"))},
-        {"text", static_cast<int64_t>(Stat(v, "fulfillment.text"))},
-        {"interrogation", 0}};
-    records["request"] = boost::json::object{
-        {"image", static_cast<int64_t>(Stat(v, "request.image"))},
-        {"text", static_cast<int64_t>(Stat(v, "request.text"))},
-        {"interrogation", 0}};
+    records["usage"] =
+        boost::json::object{{"megapixelsteps", Stat(v, "usage.megapixelsteps")},
+                            {"tokens", static_cast<int64_t>(Stat(v, "usage.tokens"))}};
+    records["contribution"] =
+        boost::json::object{{"megapixelsteps", Stat(v, "contribution.megapixelsteps")},
+                            {"tokens", static_cast<int64_t>(Stat(v, "contribution.tokens"))}};
+    records["fulfillment"] =
+        boost::json::object{{"image", static_cast<int64_t>(Stat(v, "fulfillment.image"))},
+                            {"text", static_cast<int64_t>(Stat(v, "fulfillment.text"))},
+                            {"interrogation", 0}};
+    records["request"] =
+        boost::json::object{{"image", static_cast<int64_t>(Stat(v, "request.image"))},
+                            {"text", static_cast<int64_t>(Stat(v, "request.text"))},
+                            {"interrogation", 0}};
     records["style"] = boost::json::object{{"image", 0}, {"text", 0}, {"interrogation", 0}};
     o["records"] = std::move(records);
     if (u.public_workers || privilege >= 1) {
@@ -192,8 +193,8 @@ http::Response Api::FindUser(http::Request& req) const {
         return ErrorResponse(view.error());
     }
     view->user = caller->user;
-    return JsonResponse(200, EncodeUser(*view, caller->user.moderator ? 2 : 1,
-                                        service_.clock().Now()));
+    return JsonResponse(200,
+                        EncodeUser(*view, caller->user.moderator ? 2 : 1, service_.clock().Now()));
 }
 
 http::Response Api::Users(http::Request& req) const {
@@ -201,8 +202,8 @@ http::Response Api::Users(http::Request& req) const {
     const std::string p = req.Query("page", "1");
     auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), page);
     if (ec != std::errc() || ptr != p.data() + p.size() || page < 1) {
-        return ErrorResponse(MakeError(ErrorCode::kValidationFailed,
-                                       "'page' must be a positive integer", "page"));
+        return ErrorResponse(
+            MakeError(ErrorCode::kValidationFailed, "'page' must be a positive integer", "page"));
     }
     const std::string sort = req.Query("sort", "kudos");
     if (sort != "kudos" && sort != "age") {
@@ -224,8 +225,8 @@ http::Response Api::UserById(http::Request& req) const {
     int64_t id = -1;
     auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), id);
     if (ec != std::errc() || ptr != raw.data() + raw.size() || id < 0) {
-        return ErrorResponse(MakeError(ErrorCode::kUserNotFound,
-                                       "User with ID '" + raw + "' not found."));
+        return ErrorResponse(
+            MakeError(ErrorCode::kUserNotFound, "User with ID '" + raw + "' not found."));
     }
     int privilege = 0;
     if (!req.Header("apikey").empty()) {

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
+#include <cstring>
 
 #include "api/error_mapping.hpp"
 
@@ -12,15 +15,64 @@ using http::Method;
 
 namespace {
 
-const char* kCorsHeaders = "apikey, Client-Agent, Content-Type, X-Fields, Proxied-For, "
-                           "Idempotency-Key, Authorization";
+const char* kCorsHeaders =
+    "apikey, Client-Agent, Content-Type, X-Fields, Proxied-For, "
+    "Idempotency-Key, Authorization";
 
 }  // namespace
+
+std::string SerializeJson(const boost::json::value& v) {
+    // Boost.JSON 1.81 writes every double in exponent form ("7.61E0"). Valid JSON, but clients
+    // and people expect "7.61", as the reference sends: rewrite those number tokens (outside
+    // strings) in fmt's shortest round-trip form.
+    std::string raw = boost::json::serialize(v);
+    std::string out;
+    out.reserve(raw.size());
+    bool in_string = false;
+    for (size_t i = 0; i < raw.size(); ++i) {
+        const char c = raw[i];
+        if (in_string) {
+            out.push_back(c);
+            if (c == '\\' && i + 1 < raw.size()) {
+                out.push_back(raw[++i]);
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            out.push_back(c);
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i;
+            while (j < raw.size() && std::strchr("+-.0123456789eE", raw[j]) != nullptr) {
+                ++j;
+            }
+            const std::string token = raw.substr(i, j - i);
+            if (token.find_first_of("eE") != std::string::npos) {
+                const double d = std::strtod(token.c_str(), nullptr);
+                std::string pretty = fmt::format("{}", d);
+                if (pretty.find_first_of(".eEn") == std::string::npos) {
+                    pretty += ".0";
+                }
+                out += pretty;
+            } else {
+                out += token;
+            }
+            i = j - 1;
+            continue;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
 
 http::Response JsonResponse(int status, const boost::json::value& body) {
     http::Response r;
     r.status = status;
-    r.body = boost::json::serialize(body);
+    r.body = SerializeJson(body);
     return r;
 }
 
@@ -135,8 +187,7 @@ Result<service::Caller> Api::CallerOf(const http::Request& req, bool key_require
 }
 
 bool Api::IsAdmin(const domain::User& u) const {
-    return u.admin ||
-           settings_.admins.contains(u.username + "#" + std::to_string(u.id.value()));
+    return u.admin || settings_.admins.contains(u.username + "#" + std::to_string(u.id.value()));
 }
 
 std::string Api::BaseUrl(const http::Request& req) const {

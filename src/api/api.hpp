@@ -73,8 +73,8 @@ private:
     std::string SignedResultUrl(const http::Request& req, const std::string& name,
                                 const std::string& purpose) const;
     bool IsAdmin(const domain::User& u) const;
-    boost::json::object EncodeRequestView(const http::Request& req,
-                                          const service::RequestView& v, bool full) const;
+    boost::json::object EncodeRequestView(const http::Request& req, const service::RequestView& v,
+                                          bool full) const;
     http::Response Status(domain::GenKind kind, http::Request& req, bool full, bool cancel) const;
     http::Response Pop(domain::GenKind kind, http::Request& req) const;
     http::Response Submit(domain::GenKind kind, http::Request& req) const;
@@ -85,6 +85,9 @@ private:
     OffsetClock* test_clock_;  // non-null only in test mode
     http::Router router_;
 };
+
+/// JSON text with doubles written plainly ("7.61", "10.0") instead of Boost's "7.61E0".
+std::string SerializeJson(const boost::json::value& v);
 
 /// A JSON response with `status`.
 http::Response JsonResponse(int status, const boost::json::value& body);

@@ -31,8 +31,7 @@ http::Response Api::DevTestUser(http::Request& req) const {
         boost::system::error_code ec;
         auto v = boost::json::parse(req.body, ec);
         if (!ec && !v.is_object()) {
-            return ErrorResponse(
-                MakeError(ErrorCode::kBadRequest, "JSON object payload expected"));
+            return ErrorResponse(MakeError(ErrorCode::kBadRequest, "JSON object payload expected"));
         }
         if (!ec) {
             body = v.as_object();

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/api.hpp"
 #include "common/check.hpp"
 
 namespace horde::api {
@@ -178,12 +179,15 @@ http::Response ErrorResponse(const Error& error) {
             error.message.empty() ? "invalid value" : error.message;
         body["errors"] = std::move(errors);
     } else {
-        body["message"] = error.message.empty() ? mapped.message : error.message;
+        // Internal detail (SQL errors, paths) is for the log, never for clients.
+        const bool internal =
+            error.code == ErrorCode::kInternal || error.code == ErrorCode::kStoreUnavailable;
+        body["message"] = error.message.empty() || internal ? mapped.message : error.message;
     }
     body["rc"] = mapped.rc;
     http::Response resp;
     resp.status = mapped.status;
-    resp.body = boost::json::serialize(body);
+    resp.body = SerializeJson(body);
     return resp;
 }
 

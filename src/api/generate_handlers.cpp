@@ -12,7 +12,6 @@ using domain::GenKind;
 
 namespace {
 
-
 boost::json::value SeedValue(GenKind kind, int64_t seed) {
     if (kind == GenKind::kImage) {
         return boost::json::value(std::to_string(seed));

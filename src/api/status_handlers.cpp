@@ -17,8 +17,8 @@ boost::json::object EncodeModel(const service::ModelView& m) {
     o["name"] = m.name;
     o["count"] = m.count;
     o["performance"] = m.performance;
-    o["queued"] = image ? static_cast<double>(m.queued_things) / 1e6
-                        : static_cast<double>(m.queued_things);
+    o["queued"] =
+        image ? static_cast<double>(m.queued_things) / 1e6 : static_cast<double>(m.queued_things);
     o["jobs"] = static_cast<double>(m.jobs);
     o["eta"] = m.eta_s;
     o["type"] = image ? "image" : "text";
@@ -47,9 +47,9 @@ http::Response Api::Models(http::Request& req) const {
     }
     const std::string state = req.Query("model_state", "all");
     if (state != "all" && state != "known" && state != "custom") {
-        return ErrorResponse(
-            MakeError(ErrorCode::kValidationFailed,
-                      "'model_state' needs to be one of ['known', 'custom', 'all']", "model_state"));
+        return ErrorResponse(MakeError(
+            ErrorCode::kValidationFailed,
+            "'model_state' needs to be one of ['known', 'custom', 'all']", "model_state"));
     }
     int min_count = -1;
     int max_count = -1;

@@ -94,8 +94,8 @@ http::Response Api::Pop(GenKind kind, http::Request& req) const {
         return JsonResponse(200, body);
     }
     const bool censor = !r.nsfw && r.censor_nsfw;
-    body["payload"] = protocol::ImagePopPayload(r, jobs.front().seed,
-                                                static_cast<int>(jobs.size()), censor);
+    body["payload"] =
+        protocol::ImagePopPayload(r, jobs.front().seed, static_cast<int>(jobs.size()), censor);
     auto source = [&](const std::string& ref) -> boost::json::value {
         if (ref.empty()) {
             return nullptr;

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define HORDE_CHECK(cond, msg)                                                              \
-    do {                                                                                    \
-        if (!(cond)) [[unlikely]] {                                                         \
-            std::fprintf(stderr, "HORDE_CHECK failed: %s (%s) at %s:%d\n", #cond, msg,      \
-                         __FILE__, __LINE__);                                               \
-            std::abort();                                                                   \
-        }                                                                                   \
+#define HORDE_CHECK(cond, msg)                                                                   \
+    do {                                                                                         \
+        if (!(cond)) [[unlikely]] {                                                              \
+            std::fprintf(stderr, "HORDE_CHECK failed: %s (%s) at %s:%d\n", #cond, msg, __FILE__, \
+                         __LINE__);                                                              \
+            std::abort();                                                                        \
+        }                                                                                        \
     } while (false)

@@ -38,8 +38,7 @@ public:
     explicit OffsetClock(bool frozen_base = false, TimePoint base = {})
         : frozen_(frozen_base), base_ms_(ToUnixMillis(base)) {}
     TimePoint Now() const override {
-        const int64_t base =
-            frozen_ ? base_ms_ : ToUnixMillis(std::chrono::system_clock::now());
+        const int64_t base = frozen_ ? base_ms_ : ToUnixMillis(std::chrono::system_clock::now());
         return FromUnixMillis(base + offset_ms_.load());
     }
     void Advance(std::chrono::milliseconds d) { offset_ms_ += d.count(); }

@@ -27,7 +27,7 @@ inline Error MakeError(ErrorCode code, std::string message = {}, std::string fie
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool has_value() const noexcept { return state_.index() == 0; }
@@ -90,18 +90,18 @@ inline Status Ok() { return {}; }
 /// HORDE_TRY(auto x, expr): evaluates expr (a Result); on error returns the error from the
 /// enclosing function, else binds the value to x.
 #define HORDE_TRY(decl, expr) HORDE_TRY_IMPL(HORDE_CONCAT(horde_try_, __LINE__), decl, expr)
-#define HORDE_TRY_IMPL(tmp, decl, expr)     \
-    auto tmp = (expr);                      \
-    if (!tmp.has_value()) {                 \
-        return std::move(tmp).error();      \
-    }                                       \
+#define HORDE_TRY_IMPL(tmp, decl, expr) \
+    auto tmp = (expr);                  \
+    if (!tmp.has_value()) {             \
+        return std::move(tmp).error();  \
+    }                                   \
     decl = std::move(tmp).value()
 
 /// HORDE_TRY_STATUS(expr): for Result<void>.
-#define HORDE_TRY_STATUS(expr)                                      \
-    do {                                                            \
-        auto horde_status_ = (expr);                                \
-        if (!horde_status_.has_value()) {                           \
-            return horde_status_.error();                           \
-        }                                                           \
+#define HORDE_TRY_STATUS(expr)            \
+    do {                                  \
+        auto horde_status_ = (expr);      \
+        if (!horde_status_.has_value()) { \
+            return horde_status_.error(); \
+        }                                 \
     } while (false)

@@ -63,7 +63,7 @@ std::span<const std::string_view> KnownSamplers();
 /// A bridge's feature set: flags plus the post-processors and samplers it runs. Only names from
 /// KnownPostProcessors()/KnownSamplers() can be held; others are ignored. Plain value type.
 class Capabilities {
-  public:
+public:
     bool Has(Capability c) const { return flags_.test(static_cast<size_t>(c)); }
     void Add(Capability c) { flags_.set(static_cast<size_t>(c)); }
     void Add(std::initializer_list<Capability> caps) {
@@ -82,7 +82,7 @@ class Capabilities {
 
     bool operator==(const Capabilities&) const = default;
 
-  private:
+private:
     std::bitset<kCapabilityCount> flags_;
     std::bitset<kKnownPostProcessorCount> post_processors_;  // indexes into KnownPostProcessors()
     std::bitset<kKnownSamplerCount> samplers_;               // indexes into KnownSamplers()

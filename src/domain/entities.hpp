@@ -83,11 +83,11 @@ struct Request {
     std::string ipaddr;
     std::string webhook;
 
-    int jobs = 1;   // total jobs requested (n); cancel lowers it to the finished count (image)
-    int n = 1;      // jobs not yet handed out
+    int jobs = 1;        // total jobs requested (n); cancel lowers it to the finished count (image)
+    int n = 1;           // jobs not yet handed out
     int64_t things = 0;  // per job: pixelsteps (image) or tokens (text)
-    Kudos kudos_per_job;  // base price K per job (status/async `kudos`)
-    Kudos consumed;       // everything charged so far
+    Kudos kudos_per_job;              // base price K per job (status/async `kudos`)
+    Kudos consumed;                   // everything charged so far
     int64_t priority_base_milli = 0;  // requester's balance at request time (milli-kudos)
     bool faulted = false;
     bool cancelled = false;
@@ -166,9 +166,9 @@ struct Worker {
     int64_t last_reward_uptime_s = 0;
     int64_t fulfilments = 0;
     int64_t aborted_jobs = 0;
-    double things_done = 0;      // pixelsteps or tokens
-    Kudos kudos_generated;       // display: rewards for jobs
-    Kudos kudos_uptime;          // display: uptime rewards
+    double things_done = 0;             // pixelsteps or tokens
+    Kudos kudos_generated;              // display: rewards for jobs
+    Kudos kudos_uptime;                 // display: uptime rewards
     std::vector<double> speed_samples;  // things per second, last 20
 };
 

@@ -27,13 +27,13 @@ std::string EscrowAccount(UserId id);
 int64_t AccountUser(const std::string& account);
 
 enum class EntryKind {
-    kGeneration,   // a delivered job: reward to the owner, charge to the requester
-    kActivation,   // the request's activation tax
-    kUptime,       // uptime reward
-    kTransfer,     // user to user
-    kAward,        // award by the award role
-    kAdmin,        // admin adjustment
-    kRelease,      // escrow released to the balance
+    kGeneration,  // a delivered job: reward to the owner, charge to the requester
+    kActivation,  // the request's activation tax
+    kUptime,      // uptime reward
+    kTransfer,    // user to user
+    kAward,       // award by the award role
+    kAdmin,       // admin adjustment
+    kRelease,     // escrow released to the balance
 };
 std::string_view EntryKindName(EntryKind kind);
 bool ParseEntryKind(std::string_view name, EntryKind& out);

@@ -23,7 +23,7 @@ Capabilities Bridge(std::string_view name, int version) {
 
 // A matching pair by default; each test breaks one rule.
 class MatchTest : public ::testing::Test {
-  protected:
+protected:
     MatchTest() {
         worker.id = WorkerId("11111111-1111-4111-8111-111111111111");
         worker.kind = GenKind::kImage;
@@ -851,7 +851,7 @@ TEST(MatchSlowWorkerThresholdTest, TextBySize) {
 // ------------------------------------------------------------------------------
 
 class MatchBatchTest : public ::testing::Test {
-  protected:
+protected:
     MatchBatchTest() {
         req.kind = GenKind::kImage;
         req.image.width = 512;

@@ -226,17 +226,16 @@ private:
             }
             resp = callbacks_.transport_error(404, "Result file is gone");
         }
-        auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
-            bhttp::status(resp.status), version);
+        auto out = std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status(resp.status),
+                                                                         version);
         SetHeaders(*out, resp);
         if (!head) {
             out->body() = std::move(resp.body);
         }
         out->prepare_payload();
-        bhttp::async_write(socket_, *out,
-                           [self = shared_from_this(), out](beast::error_code ec, size_t) {
-                               self->OnWrite(ec);
-                           });
+        bhttp::async_write(
+            socket_, *out,
+            [self = shared_from_this(), out](beast::error_code ec, size_t) { self->OnWrite(ec); });
     }
 
     template <typename Msg>
@@ -305,7 +304,8 @@ struct Server::Impl {
     }
 };
 
-Server::Server(ServerSettings settings, ServerCallbacks callbacks) : impl_(std::make_unique<Impl>()) {
+Server::Server(ServerSettings settings, ServerCallbacks callbacks)
+    : impl_(std::make_unique<Impl>()) {
     impl_->settings = std::move(settings);
     impl_->callbacks = std::move(callbacks);
 }
@@ -364,9 +364,8 @@ void Server::Stop(int grace_ms) {
 void Server::WaitForSignal() {
     asio::io_context sig_ctx;
     asio::signal_set signals(sig_ctx, SIGINT, SIGTERM);
-    signals.async_wait([](beast::error_code, int sig) {
-        spdlog::info("received signal {}, shutting down", sig);
-    });
+    signals.async_wait(
+        [](beast::error_code, int sig) { spdlog::info("received signal {}, shutting down", sig); });
     sig_ctx.run();
 }
 

@@ -48,8 +48,9 @@ std::string HordeService::HashKey(std::string_view apikey) const {
                        nullptr, &key_len, nullptr) != 0) {
         key_len = 0;
     }
-    crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(apikey.data()),
-                       apikey.size(), key_len ? key.data() : nullptr, key_len);
+    crypto_generichash(out.data(), out.size(),
+                       reinterpret_cast<const unsigned char*>(apikey.data()), apikey.size(),
+                       key_len ? key.data() : nullptr, key_len);
     std::array<char, 65> hex{};
     sodium_bin2hex(hex.data(), hex.size(), out.data(), out.size());
     return std::string(hex.data());
@@ -218,9 +219,9 @@ Result<domain::User> HordeService::Authenticate(std::string_view apikey) const {
     return user;
 }
 
-Result<HordeService::CreatedUser> HordeService::CreateUser(const std::string& username,
-                                                           Kudos kudos, bool trusted,
-                                                           bool moderator, bool admin) {
+Result<HordeService::CreatedUser> HordeService::CreateUser(const std::string& username, Kudos kudos,
+                                                           bool trusted, bool moderator,
+                                                           bool admin) {
     if (username.empty() || username.size() > 100) {
         return MakeError(ErrorCode::kValidationFailed, "username must be 1..100 characters",
                          "username");

@@ -20,9 +20,9 @@
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "domain/bridge_capabilities.hpp"
 #include "domain/entities.hpp"
 #include "domain/ledger.hpp"
-#include "domain/bridge_capabilities.hpp"
 #include "domain/matching.hpp"
 #include "store/result_files.hpp"
 #include "store/store.hpp"

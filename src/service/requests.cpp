@@ -18,7 +18,9 @@ using domain::GenKind;
 
 namespace {
 
-bool IsHttpUrl(std::string_view s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
+bool IsHttpUrl(std::string_view s) {
+    return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0;
+}
 
 /// Decodes base64 (standard or url-safe, padding optional, a data: URI prefix allowed).
 std::optional<std::string> DecodeBase64(std::string_view in) {
@@ -94,11 +96,11 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
         r.image.has_source_image = !input.source_image.empty();
         r.image.has_source_mask = !input.source_mask.empty();
         per_job = domain::ImageBasePrice(r.image);
-        r.things = static_cast<int64_t>(r.image.width) * r.image.height *
-                   domain::AccurateSteps(r.image);
+        r.things =
+            static_cast<int64_t>(r.image.width) * r.image.height * domain::AccurateSteps(r.image);
     } else {
-        const auto first = r.models.empty() ? std::nullopt
-                                            : domain::TextModelParamsBillions(r.models.front());
+        const auto first =
+            r.models.empty() ? std::nullopt : domain::TextModelParamsBillions(r.models.front());
         per_job = domain::TextPerJobBase(first, r.models.empty(), r.text.max_length,
                                          r.text.max_context_length);
         r.things = r.text.max_length;
@@ -110,14 +112,13 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
         if (r.kind == GenKind::kImage) {
             const auto baseline =
                 domain::ImageModelBaseline(r.models.empty() ? "SDXL 1.0" : r.models.front());
-            estimate = domain::ImageEstimate(per_job, r.jobs,
-                                             domain::FamilyEstimateMultiplier(baseline),
-                                             r.image.has_source_image, r.image.post_processing,
-                                             r.slow_workers, r.worker_blacklist);
+            estimate =
+                domain::ImageEstimate(per_job, r.jobs, domain::FamilyEstimateMultiplier(baseline),
+                                      r.image.has_source_image, r.image.post_processing,
+                                      r.slow_workers, r.worker_blacklist);
         } else {
-            const auto first = r.models.empty()
-                                   ? std::nullopt
-                                   : domain::TextModelParamsBillions(r.models.front());
+            const auto first =
+                r.models.empty() ? std::nullopt : domain::TextModelParamsBillions(r.models.front());
             estimate = domain::TextEstimate(first, r.models.empty(), r.text.max_length,
                                             r.text.max_context_length, r.jobs);
         }
@@ -186,8 +187,7 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
         }
         if (caller.user.anonymous && !r.models.empty()) {
             const bool shares = std::any_of(r.models.begin(), r.models.end(), [&](auto& m) {
-                return std::find(other.models.begin(), other.models.end(), m) !=
-                       other.models.end();
+                return std::find(other.models.begin(), other.models.end(), m) != other.models.end();
             });
             if (!shares) {
                 continue;
@@ -214,8 +214,8 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
     auto bal = st.balances.find(domain::UserAccount(caller.user.id));
     r.priority_base_milli = bal == st.balances.end() ? 0 : bal->second;
     if (caller.user.flagged) {
-        r.priority_base_milli = r.priority_base_milli > 10'000 ? r.priority_base_milli / 1000
-                                                               : -100'000;
+        r.priority_base_milli =
+            r.priority_base_milli > 10'000 ? r.priority_base_milli / 1000 : -100'000;
     }
     r.seq = st.next_seq++;
     const Kudos tax = domain::ActivationTax(r.image.extra_source_images, false);
@@ -244,7 +244,8 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
 bool HordeService::AnyWorkerCouldServe(const domain::Request& r, TimePoint now) const {
     const auto& st = *state_;
     for (const auto& [id, w] : st.workers) {
-        if (w.kind != r.kind || w.paused || SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
+        if (w.kind != r.kind || w.paused ||
+            SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
             continue;
         }
         const auto caps = domain::ResolveCapabilities(w.profile);
@@ -312,7 +313,8 @@ RequestView HordeService::ViewOf(const domain::Request& r, bool with_generations
     double speed = 0;
     int threads = 0;
     for (const auto& [id, w] : st.workers) {
-        if (w.kind != r.kind || SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
+        if (w.kind != r.kind ||
+            SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
             continue;
         }
         threads += w.profile.threads;
@@ -328,8 +330,7 @@ RequestView HordeService::ViewOf(const domain::Request& r, bool with_generations
         v.wait_time_s = v.queue_position > 0 ? 10000 : 0;
     } else {
         const double things_ahead = static_cast<double>(std::max(1, v.queue_position)) *
-                                    static_cast<double>(r.things) *
-                                    std::max(1, r.n + v.processing);
+                                    static_cast<double>(r.things) * std::max(1, r.n + v.processing);
         v.wait_time_s = static_cast<int>(things_ahead / speed);
     }
     v.is_possible = v.processing > 0 || v.done || AnyWorkerCouldServe(r, now);

@@ -2,10 +2,9 @@
 // The service's in-memory working set (private to service/). Not thread-safe by itself: every
 // access happens under HordeService::mu_.
 
+#include <deque>
 #include <ext/pb_ds/assoc_container.hpp>
 #include <ext/pb_ds/tree_policy.hpp>
-
-#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -31,9 +30,9 @@ struct QueueKey {
 /// +50 kudos every 10 s of waiting = 5 milli-kudos per millisecond.
 inline constexpr int64_t kAgingMilliPerMs = 5;
 
-using QueueTree = __gnu_pbds::tree<QueueKey, __gnu_pbds::null_type, std::less<QueueKey>,
-                                   __gnu_pbds::rb_tree_tag,
-                                   __gnu_pbds::tree_order_statistics_node_update>;
+using QueueTree =
+    __gnu_pbds::tree<QueueKey, __gnu_pbds::null_type, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
+                     __gnu_pbds::tree_order_statistics_node_update>;
 
 inline int KindIndex(domain::GenKind k) { return k == domain::GenKind::kImage ? 0 : 1; }
 

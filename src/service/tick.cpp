@@ -55,8 +55,7 @@ void HordeService::Tick() {
             auto jit = st.jobs_by_request.find(id);
             if (jit != st.jobs_by_request.end()) {
                 for (const auto& jid : jit->second) {
-                    in_flight = in_flight ||
-                                st.jobs.at(jid).state == domain::JobState::kProcessing;
+                    in_flight = in_flight || st.jobs.at(jid).state == domain::JobState::kProcessing;
                 }
             }
             if (now > r.expiry && !in_flight) {

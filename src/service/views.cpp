@@ -139,8 +139,9 @@ std::vector<WorkerView> HordeService::ListWorkers(std::optional<GenKind> kind,
             out.push_back(std::move(v));
         }
     }
-    std::sort(out.begin(), out.end(),
-              [](const WorkerView& a, const WorkerView& b) { return a.worker.name < b.worker.name; });
+    std::sort(out.begin(), out.end(), [](const WorkerView& a, const WorkerView& b) {
+        return a.worker.name < b.worker.name;
+    });
     return out;
 }
 
@@ -197,10 +198,9 @@ std::vector<ModelView> HordeService::Models(GenKind kind) const {
         }
         const double queued = kind == GenKind::kImage ? static_cast<double>(v.queued_things) / 1e6
                                                       : static_cast<double>(v.queued_things);
-        v.eta_s = v.count == 0 ? 10000
-                  : v.performance > 0
-                      ? static_cast<int>(queued / (v.count * v.performance))
-                      : 0;
+        v.eta_s = v.count == 0        ? 10000
+                  : v.performance > 0 ? static_cast<int>(queued / (v.count * v.performance))
+                                      : 0;
         out.push_back(v);
     }
     return out;

@@ -60,11 +60,11 @@ void HordeService::RecordCheckIn(domain::Worker& w, store::Batch& b, TimePoint n
         if (w.uptime_s - w.last_reward_uptime_s > kUptimeRewardIntervalS) {
             const Kudos reward = UptimeReward(w);
             auto owner = st.users.find(w.owner.value());
-            const bool escrow = owner != st.users.end() && !owner->second.trusted &&
-                                !owner->second.anonymous;
-            b.Add(store::PostEntry{domain::UptimeEntry(
-                "uptime:" + w.id.value() + ":" + std::to_string(w.uptime_s), w.owner, reward,
-                escrow, now)});
+            const bool escrow =
+                owner != st.users.end() && !owner->second.trusted && !owner->second.anonymous;
+            b.Add(store::PostEntry{
+                domain::UptimeEntry("uptime:" + w.id.value() + ":" + std::to_string(w.uptime_s),
+                                    w.owner, reward, escrow, now)});
             w.kudos_uptime += reward;
             w.last_reward_uptime_s = w.uptime_s;
         }
@@ -124,17 +124,17 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         w.owner = user.id;
         w.created = now;
     }
-    const bool profile_changed = is_new || w.profile.models != profile.models ||
-                                 w.profile.bridge_agent != profile.bridge_agent ||
-                                 w.profile.threads != profile.threads ||
-                                 w.profile.max_pixels != profile.max_pixels ||
-                                 w.profile.max_length != profile.max_length ||
-                                 w.profile.max_context_length != profile.max_context_length;
+    const bool profile_changed =
+        is_new || w.profile.models != profile.models ||
+        w.profile.bridge_agent != profile.bridge_agent || w.profile.threads != profile.threads ||
+        w.profile.max_pixels != profile.max_pixels || w.profile.max_length != profile.max_length ||
+        w.profile.max_context_length != profile.max_context_length;
     w.profile = std::move(profile);
     w.ipaddr = caller.ip;
     RecordCheckIn(w, b, now);
     auto written = st.checkin_written.find(w.id.value());
-    const bool write_worker = profile_changed || !b.empty() || written == st.checkin_written.end() ||
+    const bool write_worker = profile_changed || !b.empty() ||
+                              written == st.checkin_written.end() ||
                               SecondsBetween(written->second, now) >= kCheckInWriteIntervalS;
 
     PopOutcome out;
@@ -222,10 +222,11 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             served.push_back(m);
         }
     }
-    const std::string model = served.empty() ? (r.models.empty() ? "" : r.models.front())
-                                             : served[RandomBelow(static_cast<uint32_t>(served.size()))];
-    const bool heavy = r.kind == GenKind::kImage &&
-                       domain::IsHeavyModelFamily(domain::ImageModelBaseline(model));
+    const std::string model = served.empty()
+                                  ? (r.models.empty() ? "" : r.models.front())
+                                  : served[RandomBelow(static_cast<uint32_t>(served.size()))];
+    const bool heavy =
+        r.kind == GenKind::kImage && domain::IsHeavyModelFamily(domain::ImageModelBaseline(model));
     const int ttl = r.kind == GenKind::kImage
                         ? domain::ImageJobTtlSeconds(r.image, heavy, w.profile.extra_slow_worker)
                         : domain::kTextJobTtlSeconds;
@@ -241,10 +242,10 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         j.worker_owner = w.owner;
         j.model = model;
         if (r.kind == GenKind::kImage) {
-            j.seed = r.seed.empty() ? RandomBelow(4'294'967'295u)
-                                    : (base_seed + r.seed_variation.value_or(0) *
-                                                       (first_index + i)) %
-                                          (int64_t{1} << 32);
+            j.seed = r.seed.empty()
+                         ? RandomBelow(4'294'967'295u)
+                         : (base_seed + r.seed_variation.value_or(0) * (first_index + i)) %
+                               (int64_t{1} << 32);
         }
         j.start = now;
         j.ttl_s = ttl;
@@ -252,8 +253,8 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         b.Add(store::PutJob{j});
     }
     r.n -= count;
-    r.expiry = now + std::chrono::seconds(w.profile.extra_slow_worker ? 3600
-                                                                      : domain::kRequestLifetimeS);
+    r.expiry =
+        now + std::chrono::seconds(w.profile.extra_slow_worker ? 3600 : domain::kRequestLifetimeS);
     b.Add(store::PutRequest{r});
     HORDE_TRY_STATUS(Commit(b));
     st.checkin_written[w.id.value()] = now;
@@ -287,8 +288,8 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
         return MakeError(ErrorCode::kWrongCredentials);
     }
     if (job.state == domain::JobState::kDone) {
-        return MakeError(ErrorCode::kDuplicateGen, "Processing Generation with ID " +
-                                                       input.job_id + " already submitted.");
+        return MakeError(ErrorCode::kDuplicateGen,
+                         "Processing Generation with ID " + input.job_id + " already submitted.");
     }
     if (job.state != domain::JobState::kProcessing) {
         return MakeError(
@@ -325,9 +326,9 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
     if (kind == GenKind::kImage) {
         if (input.generation == "R2") {
             if (!files_.Exists(result_name)) {
-                return MakeError(ErrorCode::kInvalidPayload,
-                                 "No image was uploaded to r2_upload for job " + input.job_id +
-                                     ".");
+                return MakeError(
+                    ErrorCode::kInvalidPayload,
+                    "No image was uploaded to r2_upload for job " + input.job_id + ".");
             }
         } else {
             HORDE_TRY_STATUS(files_.Write(result_name, image_bytes));
@@ -384,8 +385,8 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
     job.state = domain::JobState::kDone;
     job.finished = now;
     b.Add(store::PutJob{job});
-    b.Add(store::PostEntry{domain::JobSettlementEntry(job.id, job.worker_owner, owner_credit,
-                                                      r.user, charge, now)});
+    b.Add(store::PostEntry{
+        domain::JobSettlementEntry(job.id, job.worker_owner, owner_credit, r.user, charge, now)});
     r.consumed += charge;
     r.expiry = now + std::chrono::seconds(domain::kRequestLifetimeS);
     b.Add(store::PutRequest{r});

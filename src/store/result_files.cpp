@@ -14,7 +14,8 @@ Status ResultFiles::Init() {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec) {
-        return MakeError(ErrorCode::kStoreUnavailable, "cannot create " + dir_ + ": " + ec.message());
+        return MakeError(ErrorCode::kStoreUnavailable,
+                         "cannot create " + dir_ + ": " + ec.message());
     }
     return Ok();
 }

@@ -142,7 +142,7 @@ Error SqliteError(sqlite3* db) {
 /// columns. Going out of scope resets it and clears its bindings, so an idle statement holds
 /// no read lock (which would block checkpoints) and keeps no copy of bound data.
 class Query {
-  public:
+public:
     Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
     Query(Query&& other) noexcept
         : db_(other.db_),
@@ -203,7 +203,7 @@ class Query {
         return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
     }
 
-  private:
+private:
     Query& Note(int rc) {
         if (bind_rc_ == SQLITE_OK) {
             bind_rc_ = rc;
@@ -221,7 +221,7 @@ class Query {
 
 /// The connection and its statement cache. Not thread-safe: SqliteStore serialises access.
 class Connection {
-  public:
+public:
     explicit Connection(DbHandle db) : db_(std::move(db)) {}
 
     sqlite3* db() const { return db_.get(); }
@@ -256,7 +256,7 @@ class Connection {
         return query.Run();
     }
 
-  private:
+private:
     DbHandle db_;
     std::map<std::string, StmtHandle, std::less<>> cache_;
 };
@@ -265,7 +265,7 @@ namespace {
 
 /// An open transaction that rolls back unless committed.
 class Transaction {
-  public:
+public:
     static Result<Transaction> Begin(Connection& conn, const char* begin_sql) {
         HORDE_TRY_STATUS(conn.Run(begin_sql));
         return Transaction(conn);
@@ -289,7 +289,7 @@ class Transaction {
         return Ok();
     }
 
-  private:
+private:
     explicit Transaction(Connection& conn) : conn_(&conn) {}
     Connection* conn_;
 };
@@ -518,7 +518,7 @@ std::string DoubleText(double value) {
 }
 
 class JsonWriter {
-  public:
+public:
     void operator()(const char* key, bool value) { obj_[key] = value; }
     void operator()(const char* key, int value) { obj_[key] = value; }
     void operator()(const char* key, int64_t value) { obj_[key] = value; }
@@ -562,14 +562,14 @@ class JsonWriter {
 
     std::string Text() const { return json::serialize(obj_); }
 
-  private:
+private:
     json::object obj_;
 };
 
 /// Reads fields from a JSON object; the first type error is kept and later fields are still
 /// visited (harmlessly) so callers check error() once.
 class JsonReader {
-  public:
+public:
     explicit JsonReader(const json::object& obj) : obj_(obj) {}
 
     const std::string& error() const { return error_; }
@@ -687,7 +687,7 @@ class JsonReader {
         }
     }
 
-  private:
+private:
     const json::value* Find(const char* key) const { return obj_.if_contains(key); }
 
     void Fail(const char* key, const char* expected) {

@@ -27,7 +27,7 @@ class Connection;
 /// `mutex_` for its whole duration, so calls are serialised. Other processes may open the same
 /// file; SQLite's locks (with the busy timeout) keep them consistent.
 class SqliteStore final : public Store {
-  public:
+public:
     /// Opens or creates the database at `path` (":memory:" for a private in-memory database).
     /// Fails with kStoreUnavailable when the file cannot be opened, a migration fails, or the
     /// file's schema is newer than this build.
@@ -50,7 +50,7 @@ class SqliteStore final : public Store {
     /// The schema version recorded in the database.
     Result<int> SchemaVersion();
 
-  private:
+private:
     explicit SqliteStore(std::unique_ptr<sqlite_detail::Connection> conn);
 
     std::mutex mutex_;

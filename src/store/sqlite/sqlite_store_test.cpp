@@ -58,7 +58,7 @@ LedgerCheck CheckOk(Store& store) {
 
 /// A file in the temp directory, removed (with its -wal and -shm) at the end of the test.
 class TempDb {
-  public:
+public:
     TempDb() {
         static std::atomic<int> counter{0};
         path_ = (std::filesystem::temp_directory_path() /
@@ -74,7 +74,7 @@ class TempDb {
     const std::string& path() const { return path_; }
     std::string wal() const { return path_ + "-wal"; }
 
-  private:
+private:
     void Remove() {
         std::error_code ec;
         for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
@@ -86,7 +86,7 @@ class TempDb {
 
 /// A second, raw connection, for what the store's API must not allow (corruption, inspection).
 class RawDb {
-  public:
+public:
     explicit RawDb(const std::string& path) {
         EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
         sqlite3_busy_timeout(db_, 5000);
@@ -113,7 +113,7 @@ class RawDb {
         return out;
     }
 
-  private:
+private:
     sqlite3* db_ = nullptr;
 };
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, unit tests (ctest), integration tests against the real
+# server binary (pytest), the JavaScript SDK round trip, and the unit + integration tests again
+# under AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+"$ROOT/scripts/install-deps.sh"
+
+echo "== format check"
+files=$(git ls-files 'src/*.cpp' 'src/*.hpp' 'apps/*.cpp' 'apps/*.hpp')
+clang-format --dry-run -Werror $files
+
+echo "== build"
+"$ROOT/scripts/build.sh" "$ROOT/build"
+
+echo "== npm packages for the SDK compatibility test"
+(cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== unit tests"
+ctest --test-dir "$ROOT/build" --output-on-failure -L unit
+
+echo "== integration tests (real binary over HTTP)"
+HORDED="$ROOT/build/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+
+echo "== sanitizer build (ASan + UBSan)"
+CMAKE_BUILD_TYPE=Debug "$ROOT/scripts/build.sh" "$ROOT/build-asan" -DHORDE_SANITIZE=ON
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$ROOT/build-asan" --output-on-failure -L unit
+HORDED="$ROOT/build-asan/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+echo "== all tests passed"
