@@ -58,6 +58,9 @@ std::string HordeService::HashKey(std::string_view apikey) const {
 
 Status HordeService::Init() {
     HORDE_TRY(auto snap, store_.Load());
+    if (auto counter = store_.ExternalChangeCounter()) {
+        external_counter_ = *counter;
+    }
     std::unique_lock lock(mu_);
     auto& st = *state_;
     for (auto& u : snap.users) {

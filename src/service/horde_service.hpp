@@ -237,7 +237,11 @@ private:
     Status Commit(store::Batch& batch);  // requires the exclusive lock
     void ApplyToMemory(const store::Batch& batch);
 
+    /// Picks up users and kudos written by another process (the admin commands).
+    void ReloadAccountsIfChanged();
+
     store::Store& store_;
+    int64_t external_counter_ = -1;
     store::ResultFiles& files_;
     const Clock& clock_;
     ServiceSettings settings_;

@@ -9,7 +9,39 @@
 
 namespace horde::service {
 
+void HordeService::ReloadAccountsIfChanged() {
+    auto counter = store_.ExternalChangeCounter();
+    if (!counter || *counter == external_counter_) {
+        return;
+    }
+    external_counter_ = *counter;
+    auto snap = store_.Load();
+    if (!snap) {
+        spdlog::warn("could not reload accounts: {}", snap.error().message);
+        return;
+    }
+    std::unique_lock lock(mu_);
+    auto& st = *state_;
+    st.users.clear();
+    st.user_by_key_hash.clear();
+    for (auto& u : snap->users) {
+        st.user_by_key_hash[u.api_key_hash] = u.id.value();
+        st.next_user_id = std::max(st.next_user_id, u.id.value() + 1);
+        st.users[u.id.value()] = std::move(u);
+    }
+    st.balances.clear();
+    for (auto& [acct, milli] : snap->balances_milli) {
+        st.balances[acct] = milli;
+    }
+    st.user_stats.clear();
+    for (auto& [uid, stats] : snap->user_stats) {
+        st.user_stats[uid] = stats;
+    }
+    spdlog::info("reloaded {} users changed by another process", st.users.size());
+}
+
 void HordeService::Tick() {
+    ReloadAccountsIfChanged();
     const auto now = clock_.Now();
     std::vector<std::string> files_to_remove;
     bool purged = false;

@@ -104,6 +104,9 @@ public:
     /// True if a ledger entry with this key exists.
     virtual Result<bool> HasEntry(const std::string& key) = 0;
     virtual Result<LedgerCheck> CheckLedger() = 0;
+    /// A counter that changes whenever another connection or process committed to the store
+    /// (for example `horded user create` while the server runs).
+    virtual Result<int64_t> ExternalChangeCounter() = 0;
     /// Frees space left by deleted rows so deleted prompts are gone from the files too.
     virtual Status Compact() = 0;
 };

@@ -1182,6 +1182,17 @@ Status SqliteStore::Compact() {
     return q.Run();
 }
 
+Result<int64_t> SqliteStore::ExternalChangeCounter() {
+    std::lock_guard lock(mutex_);
+    // PRAGMA data_version changes only when another connection commits.
+    HORDE_TRY(auto q, conn_->Prepare("PRAGMA data_version"));
+    HORDE_TRY(const bool row, q.Step());
+    if (!row) {
+        return int64_t{0};
+    }
+    return q.Int(0);
+}
+
 Result<int> SqliteStore::SchemaVersion() {
     std::lock_guard lock(mutex_);
     return sqlite_detail::ReadSchemaVersion(*conn_);

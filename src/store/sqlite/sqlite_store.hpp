@@ -42,6 +42,7 @@ public:
     Status Apply(const Batch& batch) override;
     Result<Snapshot> Load() override;
     Result<bool> HasEntry(const std::string& key) override;
+    Result<int64_t> ExternalChangeCounter() override;
     Result<LedgerCheck> CheckLedger() override;
     /// Runs an incremental vacuum and a TRUNCATE checkpoint: freed pages leave the file and the
     /// WAL is emptied. Fails (kStoreUnavailable) if another connection blocked the checkpoint.
