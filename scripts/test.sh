@@ -21,11 +21,12 @@ echo "== unit tests"
 ctest --test-dir "$ROOT/build" --output-on-failure -L unit
 
 echo "== integration tests (real binary over HTTP)"
-HORDED="$ROOT/build/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+export HORDE_BUILD="$ROOT/build"
+HORDED="$ROOT/build/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/worker tests/client
 
 echo "== sanitizer build (ASan + UBSan)"
 CMAKE_BUILD_TYPE=Debug "$ROOT/scripts/build.sh" "$ROOT/build-asan" -DHORDE_SANITIZE=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$ROOT/build-asan" --output-on-failure -L unit
-HORDED="$ROOT/build-asan/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+HORDE_BUILD="$ROOT/build-asan" HORDED="$ROOT/build-asan/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/worker tests/client
 echo "== all tests passed"

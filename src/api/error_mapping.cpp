@@ -161,6 +161,8 @@ HttpError ToHttpError(ErrorCode code) {
             return {429, "TooManyPrompts", "Too many parallel requests."};
         case E::kInternal:
             return {500, "InternalServerError", "Internal Server Error"};
+        case E::kNetwork:
+            return {502, "NetworkError", "A network error occurred."};
         case E::kStoreUnavailable:
             return {503, "StoreUnavailable",
                     "The horde could not store this change. Please try again later."};

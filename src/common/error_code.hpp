@@ -74,6 +74,8 @@ enum class ErrorCode {
     // 500 / 503
     kInternal,
     kStoreUnavailable,
+    // client side only: the server could not be reached
+    kNetwork,
 };
 
 }  // namespace horde

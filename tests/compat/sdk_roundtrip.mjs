@@ -5,6 +5,7 @@
 // Usage: node sdk_roundtrip.mjs <base-url> <requester-key> <worker-owner-key>
 //    or: HORDE_URL=... HORDE_REQUESTER_KEY=... HORDE_WORKER_KEY=... node sdk_roundtrip.mjs
 // <base-url> is the server root, e.g. http://127.0.0.1:7001 (the SDK gets <base-url>/api/v2).
+// HORDE_IMAGE_MODEL picks the image model (default stable_diffusion).
 
 import { AIHorde } from "@zeldafan0225/ai_horde";
 
@@ -32,7 +33,9 @@ function expect(cond, what, got) {
 
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const suffix = Math.random().toString(36).slice(2, 8);
-const imageModel = `compat-image-${suffix}`;
+// Image workers may only serve reference models; run this against a server whose queue holds
+// nothing else for this model (the pytest wrapper uses a fresh server).
+const imageModel = process.env.HORDE_IMAGE_MODEL || "stable_diffusion";
 const textModel = `koboldcpp/compat-text-${suffix}`;
 const imageWorkerName = `sdk-image-worker-${suffix}`;
 const textWorkerName = `sdk-text-worker-${suffix}`;

@@ -195,9 +195,6 @@ def test_cli_user_create_and_reset_key(horde_factory):
     assert out.returncode == 0 and "OK" in out.stdout.split(), out.stdout + out.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="CLI11: `--data-dir` after the subcommand is rejected "
-                   "('The following arguments were not expected'); the documented form is "
-                   "`horded user create ... --data-dir D` / `horded ledger check --data-dir D`")
 def test_cli_accepts_data_dir_after_subcommand(horde_factory):
     h = horde_factory(start=False)
     _parse_cli_user(h.run_cli("user", "create", "--name", "late", data_dir_last=True))
@@ -357,10 +354,10 @@ def test_status_performance(horde):
     for k in PERF_KEYS:
         assert is_num(p0[k]), (k, p0[k])
     assert p0["queued_requests"] == 0 and p0["worker_count"] == 0
-    owner.image_worker(threads=4, models=["none-here"]).pop_empty()
-    owner.text_worker(models=["none-here-either"]).pop_empty()
+    owner.image_worker(threads=4, models=["Deliberate"]).pop_empty()  # not what is requested
+    owner.text_worker(models=["koboldcpp/Unrequested-7B"]).pop_empty()
+    req.text_async(models=["koboldcpp/Model-7B"], params={"max_length": 50})
     req.image_async(params={"n": 2})
-    req.text_async(params={"max_length": 50})
     p = c.get("/status/performance").json()
     assert p["queued_requests"] == 2 and p["queued_text_requests"] == 1
     assert p["worker_count"] == 1 and p["text_worker_count"] == 1
@@ -368,6 +365,14 @@ def test_status_performance(horde):
     assert p["queued_megapixelsteps"] > 0 and p["queued_tokens"] == 50
     hb = c.get("/status/heartbeat").json()
     assert hb["active_count"] == 2 and hb["threads"] == 5
+    # a delivery shows up in past_minute_megapixelsteps, for a minute
+    w = owner.image_worker(models=["stable_diffusion"])
+    w.run_one()
+    p = c.get("/status/performance").json()
+    assert p["past_minute_megapixelsteps"] > 0
+    assert p["queued_requests"] == 1
+    horde.advance(61)
+    assert c.get("/status/performance").json()["past_minute_megapixelsteps"] == 0
 
 
 def test_status_modes(horde):
@@ -379,3 +384,27 @@ def test_status_modes(horde):
     assert as_mod["raid_mode"] is False
     assert_error(plain.client.get("/status/modes"), 403, "NotModerator")
     assert_error(horde.client("bad").get("/status/modes"), 401, "InvalidAPIKey")
+
+
+def test_cli_on_a_running_server(horde):
+    """Admin commands may run on the data dir of a live server; it picks the change up."""
+    _, uid, key = _parse_cli_user(horde.run_cli("user", "create", "--name", "liveuser",
+                                                "--kudos", "12", "--trusted"))
+    horde.advance(0)  # one sweep (it also runs every second on its own)
+    me = horde.client(key).get("/find_user")
+    assert me.status_code == 200, me.text
+    assert me.json()["id"] == uid and me.json()["kudos"] == 12
+    # the new user can work right away, and the server's own users are still there
+    other = horde.user(kudos=1000)
+    other.image_async()
+    w = horde.client(key)
+    r = w.post("/generate/pop", json={"name": "live-cli-worker", "models": ["stable_diffusion"]})
+    assert r.status_code == 200 and r.json()["id"], r.text
+    _, _, new_key = _parse_cli_user(horde.run_cli("user", "reset-key", "--id", str(uid)))
+    horde.advance(0)
+    assert_error(horde.client(key).post("/generate/async", json={"prompt": "x"}), 401,
+                 "InvalidAPIKey")
+    assert horde.client(new_key).get("/find_user").json()["id"] == uid
+    assert other.find()["records"]["request"]["image"] == 1
+    out = horde.run_cli("ledger", "check")
+    assert out.returncode == 0 and "OK" in out.stdout.split(), out.stdout + out.stderr

@@ -84,6 +84,45 @@ def test_wrong_types(h, req, body):
     assert_error(req.client.post("/generate/async", json=body), 400)
 
 
+@pytest.mark.parametrize("body,rc", [
+    ({"params": {"post_processing": ["RealESRGAN_x4plus", "RealESRGAN_x2plus"]}},
+     "TooManyUpscalers"),
+    ({"params": {"loras": [{"name": str(i)} for i in range(6)]}}, "TooManyLoras"),
+    ({"params": {"loras": [{"name": "abc", "is_version": True}]}}, "BadLoraVersion"),
+    ({"params": {"cfg_scale": 7.123}}, "BadCFGDecimals"),
+    ({"source_mask": "aGVsbG8="}, "SourceMaskUnnecessary"),
+    ({"source_image": "aGVsbG8=", "params": {"control_type": "canny",
+                                            "image_is_control": True,
+                                            "return_control_map": True}},
+     "ControlNetInvalidPayload"),
+])
+def test_image_semantic_errors(h, req, body, rc):
+    r = req.client.post("/generate/async", json={"prompt": "x", **body})
+    assert_error(r, 400, rc)
+
+
+@pytest.mark.parametrize("params,rc", [
+    ({"stop_sequence": [f"s{i}" for i in range(129)]}, "TooManyStopSequences"),
+    ({"stop_sequence": ["x" * 1001, "y" * 1001]}, "ExcessiveStopSequence"),
+    ({"sampler_order": [0, 1, 2]}, "MissingFullSamplerOrder"),
+])
+def test_text_semantic_errors(h, req, params, rc):
+    r = req.client.post("/generate/text/async", json={"prompt": "x", "params": params})
+    assert_error(r, 400, rc)
+
+
+def test_prompt_too_large(h, req):
+    r = req.client.post("/generate/async", json={"prompt": "word " * 7501})
+    body = assert_error(r, 400, "InvalidPromptSize")
+    assert body["message"] == "Too large prompt. Please reduce the amount of tokens contained."
+
+
+def test_webhook_must_be_https(h, req):
+    r = req.client.post("/generate/async", json={"prompt": "x",
+                                                 "webhook": "http://example.invalid/hook"})
+    assert_error(r, 400)
+
+
 def test_token_overflow(h, req):
     r = req.client.post("/generate/text/async", json={
         "prompt": "x", "params": {"max_length": 512, "max_context_length": 256}})
@@ -304,19 +343,37 @@ def test_unknown_fields_are_ignored(h, req):
     assert r.status_code == 202, r.text
 
 
-def test_unknown_pop_fields_are_ignored(h, owner):
+def test_unknown_pop_fields_are_ignored(horde):
+    owner = horde.user(trusted=True)
     r = owner.client.post("/generate/pop", json={"name": "lenient-worker",
                                                  "models": ["stable_diffusion"],
                                                  "bridge_version": 12, "future": {"x": 1}})
     assert r.status_code == 200, r.text
+    r = owner.client.post("/generate/text/pop", json={"name": "lenient-text-worker",
+                                                      "softprompts": [""], "bridge_version": 3})
+    assert r.status_code == 200, r.text
 
 
-# --- submit errors -------------------------------------------------------------------------------
+def test_result_url_with_bad_signature(h):
+    url = h.api + f"/results/{uuid.uuid4()}.webp?expires=99999999999&sig=deadbeef"
+    assert_error(requests.get(url, timeout=HTTP_TIMEOUT_S), 403)
+    assert_error(requests.put(url, data=b"x", timeout=HTTP_TIMEOUT_S), 403)
+    assert_error(requests.get(h.api + f"/results/{uuid.uuid4()}.webp", timeout=HTTP_TIMEOUT_S),
+                 403)
 
 
-def test_duplicate_submit(h, req, owner):
-    w = owner.image_worker(models=["dup-model-x"])
-    req.image_async(models=["dup-model-x"])
+# --- submit errors (a fresh server each: pops take whatever matches in the queue) -------------
+
+
+@pytest.fixture
+def pair(horde):
+    return horde.user(kudos=10000), horde.user(trusted=True)
+
+
+def test_duplicate_submit(horde, pair):
+    req, owner = pair
+    w = owner.image_worker()
+    req.image_async()
     job = w.pop_job()
     w.deliver(job)
     r = w.submit_raw(job["id"], generation="R2", seed=1)
@@ -324,19 +381,21 @@ def test_duplicate_submit(h, req, owner):
     assert body["message"] == f"Processing Generation with ID {job['id']} already submitted."
 
 
-def test_text_duplicate_submit(h, req, owner):
-    w = owner.text_worker(models=["dup-text-model"])
-    req.text_async(models=["dup-text-model"])
+def test_text_duplicate_submit(horde, pair):
+    req, owner = pair
+    w = owner.text_worker()
+    req.text_async()
     job = w.pop_job()
     w.submit(job["id"], "once")
     assert_error(w.submit_raw(job["id"], generation="twice"), 400, "DuplicateGen")
 
 
-def test_other_user_cannot_submit(h, req, owner):
-    w = owner.image_worker(models=["cred-model-x"])
-    req.image_async(models=["cred-model-x"])
+def test_other_user_cannot_submit(horde, pair):
+    req, owner = pair
+    w = owner.image_worker()
+    req.image_async()
     job = w.pop_job()
-    thief = h.user(trusted=True)
+    thief = horde.user(trusted=True)
     r = thief.client.post("/generate/submit", json={"id": job["id"], "generation": "R2",
                                                     "seed": 1})
     body = assert_error(r, 403, "WrongCredentials")
@@ -345,25 +404,28 @@ def test_other_user_cannot_submit(h, req, owner):
     w.deliver(job)
 
 
-def test_other_user_cannot_use_worker_name(h, owner):
-    w = owner.image_worker(models=["nothing-queued-for-this"])
+def test_other_user_cannot_use_worker_name(horde, pair):
+    _, owner = pair
+    w = owner.image_worker()
     w.pop_empty()
-    thief = h.user(trusted=True)
+    thief = horde.user(trusted=True)
     r = thief.client.post("/generate/pop", json={"name": w.name,
                                                  "models": ["stable_diffusion"]})
     assert_error(r, 403, "WrongCredentials")
 
 
-def test_worker_name_taken_by_other_kind(h, owner):
-    w = owner.image_worker(models=["nothing-queued-for-this"])
+def test_worker_name_taken_by_other_kind(horde, pair):
+    _, owner = pair
+    w = owner.image_worker()
     w.pop_empty()
     r = owner.client.post("/generate/text/pop", json={"name": w.name})
     assert_error(r, 400, "PolymorphicNameConflict")
 
 
-def test_image_submit_needs_seed(h, req, owner):
-    w = owner.image_worker(models=["seed-model-x"])
-    req.image_async(models=["seed-model-x"])
+def test_image_submit_needs_seed(horde, pair):
+    req, owner = pair
+    w = owner.image_worker()
+    req.image_async()
     job = w.pop_job()
     r = owner.client.post("/generate/submit", json={"id": job["id"], "generation": "R2"})
     body = assert_error(r, 400)

@@ -6,7 +6,8 @@ import base64
 
 import requests
 
-from conftest import (HTTP_TIMEOUT_S, TINY_WEBP, UUID_RE, approx_kudos, assert_error, unique)
+from conftest import (HTTP_TIMEOUT_S, TINY_WEBP, UUID_RE, approx_kudos, assert_error, run_threads,
+                      unique)
 
 CHECK_KEYS = {"finished": int, "processing": int, "restarted": int, "waiting": int, "done": bool,
               "faulted": bool, "wait_time": int, "queue_position": int, "kudos": (int, float),
@@ -198,6 +199,9 @@ def test_batching_n3_amount2(horde):
     second = worker.pop_job(amount=2)
     assert len(second["ids"]) == 1
     assert second["payload"]["n_iter"] == 1
+    # seed_variation: job k of the request gets seed + variation * k
+    assert first["payload"]["seed"] == "100"
+    assert second["payload"]["seed"] == "110"
     assert not set(second["ids"]) & set(first["ids"])
     worker.pop_empty(amount=2)
     for i in range(2):
@@ -218,6 +222,27 @@ def test_seed_is_passed_to_worker(horde):
     req.image_async(params={"seed": "31337"})
     job = worker.pop_job()
     assert job["payload"]["seed"] == "31337"
+    # a text seed becomes the integer of its UTF-8 bytes, little-endian (§1.1)
+    req.image_async(params={"seed": "abc"})
+    assert worker.pop_job()["payload"]["seed"] == str(0x636261)
+    # no seed: a random one per job, still a decimal string
+    req.image_async(params={"seed": ""})
+    seed = worker.pop_job()["payload"]["seed"]
+    assert seed.isdigit() and int(seed) < 2**32
+
+
+def test_default_payload(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True)
+    req.image_async(prompt="defaults ### ugly")
+    p = owner.image_worker().pop_job()["payload"]
+    assert p["prompt"] == "defaults ### ugly"
+    assert (p["width"], p["height"], p["ddim_steps"], p["n_iter"]) == (512, 512, 30, 1)
+    assert p["sampler_name"] == "k_euler_a"
+    assert p["cfg_scale"] == 5.0 and p["karras"] is True  # server-side defaults (§1.1)
+    for flag in ("tiling", "hires_fix", "transparent", "image_is_control", "return_control_map"):
+        assert p[flag] is False, flag
+    assert p.get("use_nsfw_censor") in (None, False)  # nsfw defaults to true: no censor
 
 
 def test_upload_url_rejects_tampering(horde):
@@ -257,3 +282,83 @@ def test_kudos_totals_over_several_jobs(horde):
     fin = worker.details()
     assert fin["requests_fulfilled"] == 4
     assert approx_kudos(fin["kudos_rewards"], rewards, 0.03)
+
+
+def test_is_possible_follows_workers(horde):
+    req = horde.user(kudos=1000)
+    rid = req.image_async(models=["Deliberate"])["id"]
+    assert req.client.get(f"/generate/check/{rid}").json()["is_possible"] is False
+    owner = horde.user(trusted=True)
+    owner.image_worker(models=["stable_diffusion"]).pop_empty()
+    assert req.client.get(f"/generate/check/{rid}").json()["is_possible"] is False
+    owner.image_worker(models=["Deliberate"], nsfw=True, max_pixels=262144,
+                       bridge_agent="AI Horde Worker reGen:9.0.0:x").pop()
+    # that worker took the job: a job in flight makes it possible
+    assert req.client.get(f"/generate/check/{rid}").json()["is_possible"] is True
+
+
+def test_censored_delivery(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True, kudos=0)
+    w = owner.image_worker()
+    before = req.kudos()
+    rid = req.image_async()["id"]
+    job = w.pop_job()
+    assert w.upload(job["r2_upload"]).status_code in (200, 201, 204)
+    meta = [{"type": "censorship", "value": "nsfw"}]
+    sub = w.submit(job["id"], "R2", seed=3, gen_metadata=meta)
+    assert sub["reward"] > 0  # the worker did the work
+    st = req.client.get(f"/generate/status/{rid}").json()
+    g = st["generations"][0]
+    assert g["censored"] is True
+    assert g["gen_metadata"] == meta
+    # a censored image costs the requester only the flat parts: activation 1 + burn(0) = 1
+    assert st["kudos"] == 2
+    assert abs(before - req.kudos() - 2) <= 0.011
+
+
+def test_untrusted_owner_is_paid_for_generations(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=False, kudos=0)
+    w = owner.image_worker()
+    req.image_async()
+    _, sub = w.run_one()
+    assert owner.kudos() > 0
+    assert abs(owner.kudos() - round(sub["reward"] * 0.9, 2)) <= 0.02
+
+
+def test_concurrency_limit(horde):
+    req = horde.user(kudos=100000)
+    req.image_async(params={"n": 20})
+    r = req.client.post("/generate/async", json={"prompt": "one too many", "params": {"n": 20}})
+    body = assert_error(r, 429, "TooManyPrompts")
+    assert "exceeded user limit (30)" in body["message"], body
+    # text requests are counted separately
+    assert req.client.post("/generate/text/async", json={"prompt": "t"}).status_code == 202
+
+
+def test_download_url_expires_but_status_renews_it(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True)
+    w = owner.image_worker()
+    rid = req.image_async(params={"n": 2})["id"]
+    w.deliver(w.pop_job(), data=TINY_WEBP + b"one")
+    old_url = req.client.get(f"/generate/status/{rid}").json()["generations"][0]["img"]
+    assert requests.get(old_url, timeout=HTTP_TIMEOUT_S).status_code == 200
+    horde.advance(19 * 60)
+    w.deliver(w.pop_job(), data=TINY_WEBP + b"two")  # keeps the request alive
+    horde.advance(12 * 60)  # 31 min after the first URL was signed
+    expired = requests.get(old_url, timeout=HTTP_TIMEOUT_S)
+    assert_error(expired, 403)
+    gens = req.client.get(f"/generate/status/{rid}").json()["generations"]
+    got = sorted(requests.get(g["img"], timeout=HTTP_TIMEOUT_S).content for g in gens)
+    assert got == sorted([TINY_WEBP + b"one", TINY_WEBP + b"two"])
+
+
+def test_concurrency_limit_holds_under_parallel_requests(horde):
+    req = horde.user(kudos=100000)
+    results = run_threads(
+        lambda: req.client.post("/generate/async", json={"prompt": "race", "params": {"n": 5}}),
+        [() for _ in range(12)])
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(202) == 6 and codes.count(429) == 6, codes  # 6 x 5 = 30 = concurrency

@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from conftest import TINY_WEBP, assert_error, run_threads, unique
+from conftest import TINY_WEBP, assert_error, run_threads
 
 ALWAYS_SKIPPED = {"bridge_version", "untrusted", "performance", "controlnet", "post-processing",
                   "lora", "nsfw", "unsafe_ip", "painting", "img2img", "worker_id", "models"}
@@ -259,6 +259,44 @@ def test_unknown_bridge_lacks_img2img(req, owner):
     assert_only_skip(w.pop(), "bridge_version")
 
 
+def test_limit_max_steps(req, owner):
+    req.image_async(params={"steps": 50})
+    assert owner.image_worker(limit_max_steps=True).pop_empty()["skipped"].get("step_count") == 1
+    owner.image_worker(limit_max_steps=False).pop_job()
+
+
+def test_disable_batching(horde, owner):
+    trusted_req = horde.user(kudos=10000, trusted=True)
+    trusted_req.image_async(disable_batching=True, params={"n": 2})
+    w = owner.image_worker(max_pixels=4 * 262144)
+    assert len(w.pop_job(amount=2)["ids"]) == 1
+    assert len(w.pop_job(amount=2)["ids"]) == 1
+    untrusted = horde.user(kudos=10000)
+    r = untrusted.client.post("/generate/async", json={"prompt": "x", "disable_batching": True,
+                                                       "params": {"n": 2}})
+    assert_error(r, 400, "RequiresTrust")
+
+
+def test_text_softprompt(req, owner):
+    req.text_async(softprompt="my_softprompt")
+    pop = owner.text_worker(softprompts=["other"]).pop_empty()
+    assert pop["skipped"] == {"matching_softprompt": 1}, pop["skipped"]
+    job = owner.text_worker(softprompts=["my_softprompt"]).pop_job()
+    assert job["id"]
+
+
+def test_text_validated_backends(req, owner):
+    req.text_async(validated_backends=True)
+    pop = owner.text_worker(bridge_agent="SomeCustomBackend:1:x").pop_empty()
+    assert pop["skipped"] == {"bridge_version": 1}, pop["skipped"]
+    owner.text_worker(bridge_agent="AI Horde Worker:24:x").pop_job()
+
+
+def test_text_validated_backends_default_off(req, owner):
+    req.text_async()
+    owner.text_worker(bridge_agent="SomeCustomBackend:1:x").pop_job()
+
+
 # --- speed ---------------------------------------------------------------------------------------
 
 
@@ -276,6 +314,15 @@ def test_slow_workers_false_skips_a_slow_worker(horde, req, owner):
     # A request that allows slow workers still goes to it.
     req.image_async(slow_workers=True)
     slow.pop_job()
+
+
+def test_extra_slow_worker_needs_extra_slow_requests(req, owner):
+    req.image_async()
+    assert_only_skip(owner.image_worker(extra_slow_worker=True).pop(), "performance")
+    req.image_async(extra_slow_workers=True)
+    # the extra-slow worker takes the request that allows it (the first one is still queued)
+    job = owner.image_worker(extra_slow_worker=True).pop_job()
+    assert job["ttl"] == 450
 
 
 # --- maintenance ---------------------------------------------------------------------------------
@@ -430,3 +477,23 @@ def test_a_text_slot_is_never_given_twice(horde):
                           [(workers[i % 3],) for i in range(30)])
     ids = [i for batch in results for i in batch]
     assert len(ids) == 4 and len(set(ids)) == 4, results
+
+
+def test_concurrent_submits_settle_once(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True, kudos=0)
+    w = owner.image_worker()
+    rid = req.image_async()["id"]
+    job = w.pop_job()
+    assert w.upload(job["r2_upload"]).status_code in (200, 201, 204)
+    before = req.kudos()
+    results = run_threads(lambda: w.submit_raw(job["id"], generation="R2", seed=1),
+                          [() for _ in range(12)])
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200] + [400] * 11, codes
+    assert all(r.json()["rc"] == "DuplicateGen" for r in results if r.status_code == 400)
+    reward = next(r.json()["reward"] for r in results if r.status_code == 200)
+    assert abs(owner.kudos() - round(reward * 0.9, 2)) <= 0.02
+    st = req.client.get(f"/generate/status/{rid}").json()
+    assert st["finished"] == 1
+    assert abs(before - req.kudos() - (reward + 1)) <= 0.011

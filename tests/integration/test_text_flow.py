@@ -162,3 +162,68 @@ def test_in_flight_image_job_settles_after_cancel(horde):
     assert len(st["generations"]) == 1
     assert owner.kudos() > 0
     assert req.kudos() < before
+
+
+def test_text_status_has_no_shared_and_censored_state(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True)
+    w = owner.text_worker()
+    rid = req.text_async()["id"]
+    job = w.pop_job()
+    r = w.submit_raw(job["id"], generation="[redacted]", state="censored", seed=1)
+    assert r.status_code == 200, r.text
+    s = req.client.get(f"/generate/text/status/{rid}").json()
+    assert "shared" not in s
+    g = s["generations"][0]
+    assert g["state"] == "censored"
+    # censored: the requester pays activation 1 + (0 + 1)
+    assert s["kudos"] == 2
+
+
+def test_cancel_after_partial_delivery(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True)
+    w = owner.image_worker()
+    rid = req.image_async(params={"n": 3})["id"]
+    first = w.pop_job()
+    w.deliver(first)
+    second = w.pop_job()
+    r = req.client.delete(f"/generate/status/{rid}")
+    assert r.status_code == 200
+    before = r.json()
+    assert (before["finished"], before["processing"], before["waiting"]) == (1, 1, 1), before
+    assert len(before["generations"]) == 1  # DELETE returns what was delivered so far
+    c = req.client.get(f"/generate/check/{rid}").json()
+    assert (c["finished"], c["processing"], c["waiting"], c["done"]) == (1, 1, 0, False), c
+    w.pop_empty()
+    w.deliver(second)
+    st = req.client.get(f"/generate/status/{rid}").json()
+    assert st["done"] is True and st["finished"] == 2
+    assert {g["id"] for g in st["generations"]} == {first["id"], second["id"]}
+
+
+def test_fault_after_cancel_does_not_requeue(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True)
+    w = owner.text_worker()
+    rid = req.text_async(params={"n": 2})["id"]
+    job = w.pop_job()
+    assert req.client.delete(f"/generate/text/status/{rid}").status_code == 200
+    r = w.submit_raw(job["id"], generation="", state="faulted")
+    assert r.status_code == 200, r.text
+    s = req.client.get(f"/generate/text/status/{rid}").json()
+    assert s["done"] is True and s["waiting"] == 0, s
+    w.pop_empty()
+
+
+def test_timeout_after_cancel_does_not_requeue(horde):
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True)
+    w = owner.image_worker()
+    rid = req.image_async()["id"]
+    w.pop_job()
+    assert req.client.delete(f"/generate/status/{rid}").status_code == 200
+    horde.advance(200)
+    c = req.client.get(f"/generate/check/{rid}").json()
+    assert c["done"] is True and c["waiting"] == 0 and c["processing"] == 0, c
+    w.pop_empty()
