@@ -186,6 +186,11 @@ http::Response Api::FindUser(http::Request& req) const {
     }
     auto caller = CallerOf(req, true);
     if (!caller) {
+        if (caller.error().code == ErrorCode::kInvalidApiKey) {
+            return ErrorResponse(MakeError(
+                ErrorCode::kUserNotFound,
+                "User with api_key '" + req.Header("apikey") + "' not found."));
+        }
         return ErrorResponse(caller.error());
     }
     auto view = service_.GetUser(caller->user.id);

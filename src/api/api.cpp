@@ -98,11 +98,14 @@ Api::Api(service::HordeService& service, ApiSettings settings, OffsetClock* test
     Add(Method::kGet, v2 + "/workers", &Api::Workers);
     Add(Method::kGet, v2 + "/workers/name/{name}", &Api::WorkerByName);
     Add(Method::kGet, v2 + "/workers/{id}", &Api::WorkerById);
+    Add(Method::kPut, v2 + "/workers/{id}", &Api::WorkerModify);
+    Add(Method::kDelete, v2 + "/workers/{id}", &Api::WorkerDelete);
     Add(Method::kGet, v2 + "/status/heartbeat", &Api::Heartbeat);
     Add(Method::kGet, v2 + "/status/models", &Api::Models);
     Add(Method::kGet, v2 + "/status/models/{name}", &Api::ModelByName);
     Add(Method::kGet, v2 + "/status/performance", &Api::Performance);
     Add(Method::kGet, v2 + "/status/modes", &Api::ModesGet);
+    Add(Method::kPut, v2 + "/status/modes", &Api::ModesPut);
     Add(Method::kPost, v2 + "/dev/test-user", &Api::DevTestUser);
     Add(Method::kPost, v2 + "/dev/clock", &Api::DevClock);
 }

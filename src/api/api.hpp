@@ -57,6 +57,9 @@ private:
     http::Response Workers(http::Request& req) const;
     http::Response WorkerById(http::Request& req) const;
     http::Response WorkerByName(http::Request& req) const;
+    http::Response WorkerModify(http::Request& req) const;
+    http::Response WorkerDelete(http::Request& req) const;
+    http::Response ModesPut(http::Request& req) const;
     // status
     http::Response Heartbeat(http::Request& req) const;
     http::Response Models(http::Request& req) const;

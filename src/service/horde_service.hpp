@@ -217,6 +217,23 @@ public:
         bool raid = false;
     };
     Modes GetModes() const;
+    /// Sets horde modes: maintenance needs an admin, invite_only and raid a moderator.
+    /// Entering maintenance stops handing out the queued image requests (n = 0).
+    Result<Modes> SetModes(const domain::User& caller, std::optional<bool> maintenance,
+                           std::optional<bool> invite_only, std::optional<bool> raid);
+
+    struct WorkerChange {
+        std::optional<bool> maintenance;
+        std::optional<std::string> maintenance_msg;
+        std::optional<bool> paused;
+        std::optional<std::string> info;
+        std::optional<std::string> name;
+    };
+    /// Owner or moderator; `paused` is moderator only. Returns the worker after the change.
+    Result<WorkerView> ModifyWorker(const domain::User& caller, const std::string& id,
+                                    const WorkerChange& change);
+    /// Owner or moderator. Returns the deleted worker.
+    Result<WorkerView> DeleteWorker(const domain::User& caller, const std::string& id);
 
     // ---- time
     /// Periodic work: time out jobs, fault requests, expire and purge. Safe to call any time.

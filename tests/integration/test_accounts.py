@@ -92,9 +92,6 @@ def test_find_user_records_follow_usage(horde):
     assert r["usage"]["megapixelsteps"] > 0 and r["usage"]["tokens"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="server answers 401 InvalidAPIKey; the reference (and "
-                   "contract §1.4 / reference.md §3) answer 404 UserNotFound for an unknown key "
-                   "on /find_user")
 def test_find_user_unknown_key_is_404(horde):
     body = assert_error(horde.client("no-such-key-123").get("/find_user"), 404, "UserNotFound")
     assert body["message"] == "User with api_key 'no-such-key-123' not found."
