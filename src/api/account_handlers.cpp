@@ -101,8 +101,11 @@ boost::json::object EncodeUser(const service::UserView& v, int privilege, TimePo
                 boost::json::object{{"image", std::move(img)}, {"text", std::move(txt)}};
         }
     }
-    if (privilege >= 2) {
+    if (privilege >= 1) {
+        // The user may see its own escrow (the reference shows it to moderators only).
         o["evaluating_kudos"] = v.evaluating.ToWire();
+    }
+    if (privilege >= 2) {
         o["monthly_kudos"] = boost::json::object{{"amount", 0}};
         o["suspicious"] = 0;
     }

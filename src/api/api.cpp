@@ -95,6 +95,9 @@ Api::Api(service::HordeService& service, ApiSettings settings, OffsetClock* test
     Add(Method::kGet, v2 + "/find_user", &Api::FindUser);
     Add(Method::kGet, v2 + "/users", &Api::Users);
     Add(Method::kGet, v2 + "/users/{id}", &Api::UserById);
+    Add(Method::kPut, v2 + "/users/{id}", &Api::UserModify);
+    Add(Method::kPost, v2 + "/kudos/transfer", &Api::KudosTransfer);
+    Add(Method::kPost, v2 + "/kudos/award", &Api::KudosAward);
     Add(Method::kGet, v2 + "/workers", &Api::Workers);
     Add(Method::kGet, v2 + "/workers/name/{name}", &Api::WorkerByName);
     Add(Method::kGet, v2 + "/workers/{id}", &Api::WorkerById);

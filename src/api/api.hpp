@@ -60,6 +60,9 @@ private:
     http::Response WorkerModify(http::Request& req) const;
     http::Response WorkerDelete(http::Request& req) const;
     http::Response ModesPut(http::Request& req) const;
+    http::Response UserModify(http::Request& req) const;
+    http::Response KudosTransfer(http::Request& req) const;
+    http::Response KudosAward(http::Request& req) const;
     // status
     http::Response Heartbeat(http::Request& req) const;
     http::Response Models(http::Request& req) const;

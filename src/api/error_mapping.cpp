@@ -106,6 +106,43 @@ HttpError ToHttpError(ErrorCode code) {
             return {400, "WorkerNameAlreadyExists", "This worker name already exists."};
         case E::kInvalidPayload:
             return {400, "BadRequest", "The generation payload is invalid."};
+        case E::kTooFastKudosTransfers:
+            return {400, "TooFastKudosTransfers",
+                    "This user sent you kudos less than a minute ago; wait a minute before "
+                    "sending kudos back."};
+        case E::kSourceAccountFlagged:
+            return {400, "SourceAccountFlagged",
+                    "Your account is flagged for suspicious activity and cannot send kudos."};
+        case E::kTargetAccountFlagged:
+            return {400, "TargetAccountFlagged",
+                    "The target account is flagged for suspicious activity and cannot receive "
+                    "kudos."};
+        case E::kNegativeKudosTransfer:
+            return {400, "NegativeKudosTransfer", "A transfer amount cannot be negative."};
+        case E::kInvalidKudosTransferAmount:
+            return {400, "InvalidKudosTransferAmount",
+                    "The transfer amount must be a positive whole number of kudos."};
+        case E::kKudosTransferNotEnough:
+            return {400, "KudosTransferNotEnough",
+                    "You do not have enough kudos available for this transfer."};
+        case E::kKudosTransferToAnon:
+            return {400, "KudosTransferToAnon",
+                    "Kudos cannot be sent to the anonymous account."};
+        case E::kKudosTransferToSelf:
+            return {400, "KudosTransferToSelf", "You cannot send kudos to yourself."};
+        case E::kKudosTransferFromAnon:
+            return {400, "KudosTransferFromAnon",
+                    "The anonymous account cannot send kudos."};
+        case E::kInvalidTargetUsername:
+            return {400, "InvalidTargetUsername",
+                    "No user matches the target username (use the alias, name#id)."};
+        case E::kIdempotencyKeyConflict:
+            return {400, "IdempotencyKeyConflict",
+                    "This Idempotency-Key was already used with a different transfer."};
+        case E::kInvalidAwardUsername:
+            return {400, "InvalidAwardUsername", "No user matches the award's target username."};
+        case E::kKudosAwardToAnon:
+            return {400, "KudosAwardToAnon", "Kudos cannot be awarded to the anonymous account."};
         case E::kInvalidApiKey:
             return {401, "InvalidAPIKey",
                     "No user matching sent API Key. Have you remembered to register at this "
@@ -139,6 +176,8 @@ HttpError ToHttpError(ErrorCode code) {
             return {403, "KudosUpfront",
                     "Due to heavy demand, this request needs kudos upfront that the client does "
                     "not have."};
+        case E::kNotAllowedAwards:
+            return {403, "NotAllowedAwards", "Only the award role may award kudos."};
         case E::kInvalidSignature:
             return {403, "Forbidden", "This URL's signature is missing, wrong or expired."};
         case E::kNotFound:

@@ -15,8 +15,8 @@ bool Contains(const std::vector<std::string>& names, std::string_view name) {
 }  // namespace
 
 std::optional<A1111SamplerChoice> ChooseA1111Sampler(const std::string& sampler, bool karras,
-                                               const std::vector<std::string>& available,
-                                               bool has_schedulers) {
+                                                     const std::vector<std::string>& available,
+                                                     bool has_schedulers) {
     const auto base = A1111SamplerName(sampler);
     if (!base) {
         return std::nullopt;

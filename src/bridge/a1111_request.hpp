@@ -27,8 +27,8 @@ struct A1111SamplerChoice {
 /// The sampler (and scheduler) to send for horde `sampler` with `karras`, given the WebUI's
 /// sampler names and whether it has the separate scheduler field. nullopt: it cannot run it.
 std::optional<A1111SamplerChoice> ChooseA1111Sampler(const std::string& sampler, bool karras,
-                                               const std::vector<std::string>& available,
-                                               bool has_schedulers);
+                                                     const std::vector<std::string>& available,
+                                                     bool has_schedulers);
 
 struct A1111Inputs {
     std::string checkpoint_title;  // sd_model_checkpoint

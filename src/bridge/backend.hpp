@@ -101,6 +101,10 @@ public:
 
 /// The adapter for `settings.type`.
 std::shared_ptr<Backend> MakeBackend(const BackendSettings& settings);
+std::shared_ptr<Backend> MakeKoboldBackend(const BackendSettings& settings);
+std::shared_ptr<Backend> MakeOpenAiBackend(const BackendSettings& settings);
+std::shared_ptr<Backend> MakeA1111Backend(const BackendSettings& settings);
+std::shared_ptr<Backend> MakeComfyUiBackend(const BackendSettings& settings);
 
 /// The default URL of each backend type (KoboldCpp 5001, llama.cpp 8080, A1111 7860, ComfyUI
 /// 8188, all on 127.0.0.1).

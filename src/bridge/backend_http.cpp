@@ -28,8 +28,8 @@ Result<HttpReply> Call(const HttpEndpoint& endpoint, std::string method, std::st
     request.connect_timeout_ms = std::min(timeout_ms, 5'000);
     auto response = httpclient::Send(request);
     if (!response) {
-        return MakeError(ErrorCode::kNetwork, request.method + " " + request.url + ": " +
-                                                  response.error().message);
+        return MakeError(ErrorCode::kNetwork,
+                         request.method + " " + request.url + ": " + response.error().message);
     }
     return HttpReply{response->status, std::move(response->body)};
 }
@@ -64,20 +64,17 @@ Result<std::string> Download(const std::string& url, int timeout_ms, int attempt
         if (i > 0) {
             std::this_thread::sleep_for(std::chrono::milliseconds(250 * i));
         }
-        HORDE_TRY(HttpReply reply, [&]() -> Result<HttpReply> {
-            auto r = Call(HttpEndpoint{url, {}}, "GET", "", "", "", timeout_ms);
-            if (!r) {
-                return HttpReply{0, r.error().message};
-            }
-            return std::move(r).value();
-        }());
+        auto result = Call(HttpEndpoint{url, {}}, "GET", "", "", "", timeout_ms);
+        if (!result) {
+            last = result.error();
+            continue;
+        }
+        HttpReply reply = std::move(result).value();
         if (reply.Ok()) {
             return std::move(reply.body);
         }
-        last = reply.status == 0
-                   ? MakeError(ErrorCode::kNetwork, reply.body)
-                   : MakeError(ErrorCode::kInternal, "GET " + url.substr(0, url.find('?')) +
-                                                         ": HTTP " + std::to_string(reply.status));
+        last = MakeError(ErrorCode::kInternal, "GET " + url.substr(0, url.find('?')) + ": HTTP " +
+                                                   std::to_string(reply.status));
         if (reply.status >= 400 && reply.status < 500) {
             break;
         }

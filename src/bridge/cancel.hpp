@@ -39,8 +39,8 @@ public:
     /// Milliseconds left before the deadline, at least `floor_ms` (so that a call still gets a
     /// usable timeout) and at most `cap_ms`.
     int RemainingMs(int floor_ms = 1'000, int cap_ms = 24 * 3600 * 1000) const {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ -
-                                                                                clock_->Now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - clock_->Now());
         const auto ms = static_cast<int64_t>(left.count());
         return static_cast<int>(std::clamp<int64_t>(ms, floor_ms, cap_ms));
     }

@@ -130,12 +130,36 @@ std::optional<std::pair<int, int>> HiresFirstPass(int width, int height, int64_t
     if (target <= native_pixels) {
         return std::nullopt;
     }
-    const double scale = std::sqrt(static_cast<double>(native_pixels) / static_cast<double>(target));
+    const double scale =
+        std::sqrt(static_cast<double>(native_pixels) / static_cast<double>(target));
     auto down = [&](int v) {
-        const int scaled = static_cast<int>(std::floor(v * scale / kDimensionStep)) * kDimensionStep;
+        const int scaled =
+            static_cast<int>(std::floor(v * scale / kDimensionStep)) * kDimensionStep;
         return std::max(kDimensionStep, scaled);
     };
     return std::make_pair(down(width), down(height));
+}
+
+const std::vector<std::string>& HordePostProcessors() {
+    static const std::vector<std::string> kNames = {
+        "GFPGAN",
+        "RealESRGAN_x4plus",
+        "RealESRGAN_x2plus",
+        "RealESRGAN_x4plus_anime_6B",
+        "NMKD_Siax",
+        "4x_AnimeSharp",
+        "CodeFormers",
+        "strip_background",
+        "4xNomos8kSC",
+        "4xLSDIRplus",
+        "4xNomosWebPhoto_RealPLKSR",
+        "4xNomos2_realplksr_dysample",
+        "4xNomos2_hq_dat2",
+        "2xModernSpanimationV1",
+        "GFPGANv1.3",
+        "RestoreFormer",
+    };
+    return kNames;
 }
 
 std::string NormalizeName(std::string_view name) {

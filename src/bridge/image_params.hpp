@@ -42,6 +42,9 @@ int64_t NativePixels(std::string_view model_name);
 /// than native (no second pass needed).
 std::optional<std::pair<int, int>> HiresFirstPass(int width, int height, int64_t native_pixels);
 
+/// Every post-processor name the horde knows (face fixers, upscalers, strip_background).
+const std::vector<std::string>& HordePostProcessors();
+
 /// Lower case with everything but letters and digits removed ("4x_NMKD-Siax" -> "4xnmkdsiax").
 std::string NormalizeName(std::string_view name);
 

@@ -158,8 +158,8 @@ Result<value> Parse(std::string_view text, std::string_view what) {
     boost::system::error_code ec;
     value v = boost::json::parse(text, ec);
     if (ec) {
-        return MakeError(ErrorCode::kInternal, std::string(what) + " is not JSON (" +
-                                                   ec.message() + "): " + Excerpt(text));
+        return MakeError(ErrorCode::kInternal, std::string(what) + " is not JSON (" + ec.message() +
+                                                   "): " + Excerpt(text));
     }
     return v;
 }

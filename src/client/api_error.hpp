@@ -40,7 +40,7 @@ struct ApiError {
     std::string rc;        // the server's return code, e.g. "InvalidAPIKey"; may be empty
     std::string message;   // the server's message, or the client's description
     std::map<std::string, std::string> field_errors;  // 400 validation errors: field -> text
-    double retry_after_s = 0;                           // for kRateLimited: the server's hint
+    std::optional<double> retry_after_s;                // Retry-After of a 429/503, if sent
 
     /// One line for people: "InvalidAPIKey (HTTP 401): No user matching sent API Key. ...".
     std::string ToString() const;

@@ -128,7 +128,7 @@ ApiResult<httpclient::Response> HordeClient::Perform(const Call& call,
         const bool may_retry = call.retry_rate_limit || e.rc.empty();
         if (resp.status == 429 && may_retry && attempt < settings_.max_retries) {
             const double wait_s =
-                e.retry_after_s > 0 ? e.retry_after_s : static_cast<double>(1 << attempt);
+                e.retry_after_s.value_or(static_cast<double>(1 << attempt));
             if (wait_s <= settings_.max_retry_wait_s) {
                 if (!SleepFor(Millis(wait_s), stop)) {
                     return e;
@@ -327,8 +327,7 @@ ApiResult<RequestStatus> HordeClient::WaitDone(RequestKind kind, const std::stri
         }
         if (!polled) {
             if (Transient(polled.error()) && ++failures < options.max_poll_failures) {
-                const auto backoff = std::max(interval, std::chrono::milliseconds(1000 * failures));
-                SleepFor(backoff, options.stop);
+                SleepFor(interval * failures, options.stop);
                 continue;
             }
             return std::move(polled).error();
@@ -362,7 +361,9 @@ ApiResult<ImageStatus> HordeClient::WaitImage(const std::string& id,
         if (full || !Transient(full.error()) || ++failures >= options.max_poll_failures) {
             return full;
         }
-        if (!SleepFor(std::chrono::milliseconds(1000 * failures), options.stop)) {
+        const auto interval = std::chrono::milliseconds(
+            std::max(options.poll_interval_ms, settings_.min_poll_interval_ms));
+        if (!SleepFor(interval * failures, options.stop)) {
             return full;
         }
     }
@@ -471,7 +472,14 @@ ApiResult<std::string> HordeClient::FetchImage(const ImageGeneration& generation
 // --- Account and horde ----------------------------------------------------------------------
 
 ApiResult<UserDetails> HordeClient::FindUser() const {
-    return GetDecoded<UserDetails>("/find_user", true, DecodeUser);
+    auto user = GetDecoded<UserDetails>("/find_user", true, DecodeUser);
+    if (!user && user.error().http_status == 404 && user.error().rc == "UserNotFound") {
+        // The reference answers an unknown key here with 404 UserNotFound: a key problem.
+        ApiError e = std::move(user).error();
+        e.kind = ErrorKind::kAuth;
+        return e;
+    }
+    return user;
 }
 
 ApiResult<UserDetails> HordeClient::GetUser(int64_t user_id) const {

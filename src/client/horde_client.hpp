@@ -146,7 +146,8 @@ public:
 
     // --- Account and horde ------------------------------------------------------------------
 
-    /// GET /find_user: the account of the API key.
+    /// GET /find_user: the account of the API key. An unknown key is kAuth (the horde answers
+    /// it with 404 UserNotFound).
     ApiResult<UserDetails> FindUser() const;
     /// GET /users/{id} (with the key: more details for yourself or a moderator).
     ApiResult<UserDetails> GetUser(int64_t user_id) const;

@@ -44,6 +44,20 @@ enum class ErrorCode {
     kNoHordeModSelected,
     kWorkerNameAlreadyExists,
     kInvalidPayload,  // bad generation payload on submit (e.g. undecodable base64)
+    // kudos transfers and awards (400)
+    kTooFastKudosTransfers,
+    kSourceAccountFlagged,
+    kTargetAccountFlagged,
+    kNegativeKudosTransfer,
+    kInvalidKudosTransferAmount,
+    kKudosTransferNotEnough,
+    kKudosTransferToAnon,
+    kKudosTransferToSelf,
+    kKudosTransferFromAnon,
+    kInvalidTargetUsername,
+    kIdempotencyKeyConflict,
+    kInvalidAwardUsername,
+    kKudosAwardToAnon,
     // 401
     kInvalidApiKey,
     // 403
@@ -58,6 +72,7 @@ enum class ErrorCode {
     kWorkerFlaggedMaintenance,
     kDeletedUser,
     kKudosUpfront,
+    kNotAllowedAwards,
     kInvalidSignature,  // result upload/download URL signature missing, wrong or expired
     // 404
     kNotFound,  // unknown route

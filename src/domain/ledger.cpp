@@ -32,7 +32,7 @@ int64_t AccountUser(const std::string& account) {
 
 namespace {
 
-constexpr std::array<std::pair<EntryKind, std::string_view>, 7> kKindNames{{
+constexpr std::array<std::pair<EntryKind, std::string_view>, 8> kKindNames{{
     {EntryKind::kGeneration, "generation"},
     {EntryKind::kActivation, "activation"},
     {EntryKind::kUptime, "uptime"},
@@ -40,9 +40,10 @@ constexpr std::array<std::pair<EntryKind, std::string_view>, 7> kKindNames{{
     {EntryKind::kAward, "award"},
     {EntryKind::kAdmin, "admin"},
     {EntryKind::kRelease, "release"},
+    {EntryKind::kAudit, "audit"},
 }};
 
-constexpr std::array<std::pair<KudosStat, std::string_view>, 8> kStatNames{{
+constexpr std::array<std::pair<KudosStat, std::string_view>, 10> kStatNames{{
     {KudosStat::kNone, ""},
     {KudosStat::kAccumulated, "accumulated"},
     {KudosStat::kUsed, "used"},
@@ -51,6 +52,8 @@ constexpr std::array<std::pair<KudosStat, std::string_view>, 8> kStatNames{{
     {KudosStat::kReceived, "received"},
     {KudosStat::kAwarded, "awarded"},
     {KudosStat::kAdmin, "admin"},
+    {KudosStat::kForgiven, "forgiven"},
+    {KudosStat::kEvaluating, "evaluating"},
 }};
 
 }  // namespace
@@ -101,27 +104,59 @@ bool IsBalanced(const LedgerEntry& entry) {
     return sum == Kudos();
 }
 
-LedgerEntry JobSettlementEntry(const JobId& job, UserId owner, Kudos owner_credit, UserId requester,
-                               Kudos charge, TimePoint now) {
+LedgerEntry JobSettlementEntry(const JobId& job, UserId owner, Kudos owner_credit,
+                               Kudos owner_escrow, UserId requester, Kudos charge, Kudos forgiven,
+                               TimePoint now) {
     LedgerEntry e;
     e.key = "job:" + job.value();
     e.kind = EntryKind::kGeneration;
     e.created = now;
     e.postings.push_back({kSysGeneration, -owner_credit, KudosStat::kNone});
-    e.postings.push_back({UserAccount(owner), owner_credit, KudosStat::kAccumulated});
+    e.postings.push_back({UserAccount(owner), owner_credit - owner_escrow, KudosStat::kAccumulated});
+    if (owner_escrow != Kudos()) {
+        e.postings.push_back({EscrowAccount(owner), owner_escrow, KudosStat::kEvaluating});
+    }
     e.postings.push_back({UserAccount(requester), -charge, KudosStat::kUsed});
     e.postings.push_back({kSysSpent, charge, KudosStat::kNone});
+    if (forgiven != Kudos()) {
+        e.postings.push_back({kSysFloor, -forgiven, KudosStat::kNone});
+        e.postings.push_back({UserAccount(requester), forgiven, KudosStat::kForgiven});
+    }
     HORDE_CHECK(IsBalanced(e), "settlement entry must balance");
     return e;
 }
 
-LedgerEntry ActivationEntry(const RequestId& request, UserId requester, Kudos tax, TimePoint now) {
+LedgerEntry ActivationEntry(const RequestId& request, UserId requester, Kudos tax, Kudos forgiven,
+                            TimePoint now) {
     LedgerEntry e;
     e.key = "activation:" + request.value();
     e.kind = EntryKind::kActivation;
     e.created = now;
     e.postings.push_back({UserAccount(requester), -tax, KudosStat::kUsed});
     e.postings.push_back({kSysSpent, tax, KudosStat::kNone});
+    if (forgiven != Kudos()) {
+        e.postings.push_back({kSysFloor, -forgiven, KudosStat::kNone});
+        e.postings.push_back({UserAccount(requester), forgiven, KudosStat::kForgiven});
+    }
+    return e;
+}
+
+LedgerEntry ReleaseEntry(const std::string& key, UserId user, Kudos amount, TimePoint now) {
+    LedgerEntry e;
+    e.key = key;
+    e.kind = EntryKind::kRelease;
+    e.created = now;
+    e.postings.push_back({EscrowAccount(user), -amount, KudosStat::kEvaluating});
+    e.postings.push_back({UserAccount(user), amount, KudosStat::kNone});
+    return e;
+}
+
+LedgerEntry AuditEntry(const std::string& key, TimePoint now, std::string memo) {
+    LedgerEntry e;
+    e.key = key;
+    e.kind = EntryKind::kAudit;
+    e.created = now;
+    e.memo = std::move(memo);
     return e;
 }
 

@@ -20,6 +20,7 @@ inline constexpr const char* kSysGeneration = "sys:generation";  // mints job re
 inline constexpr const char* kSysUptime = "sys:uptime";          // mints uptime rewards
 inline constexpr const char* kSysSpent = "sys:spent";            // receives what requesters pay
 inline constexpr const char* kSysAdmin = "sys:admin";            // admin adjustments and awards
+inline constexpr const char* kSysFloor = "sys:floor";  // debits forgiven below an account's floor
 
 std::string UserAccount(UserId id);
 std::string EscrowAccount(UserId id);
@@ -34,12 +35,24 @@ enum class EntryKind {
     kAward,       // award by the award role
     kAdmin,       // admin adjustment
     kRelease,     // escrow released to the balance
+    kAudit,       // no money moves: a recorded change of a user's settings
 };
 std::string_view EntryKindName(EntryKind kind);
 bool ParseEntryKind(std::string_view name, EntryKind& out);
 
 /// The statistic a posting counts toward in the user's kudos_details.
-enum class KudosStat { kNone, kAccumulated, kUsed, kUptime, kGifted, kReceived, kAwarded, kAdmin };
+enum class KudosStat {
+    kNone,
+    kAccumulated,
+    kUsed,
+    kUptime,
+    kGifted,
+    kReceived,
+    kAwarded,
+    kAdmin,
+    kForgiven,
+    kEvaluating,
+};
 std::string_view KudosStatName(KudosStat stat);
 bool ParseKudosStat(std::string_view name, KudosStat& out);
 
@@ -60,11 +73,19 @@ struct LedgerEntry {
 /// True when the postings sum to exactly zero.
 bool IsBalanced(const LedgerEntry& entry);
 
-/// A delivered job: `owner_credit` minted to the worker's owner, `charge` from the requester.
-LedgerEntry JobSettlementEntry(const JobId& job, UserId owner, Kudos owner_credit, UserId requester,
-                               Kudos charge, TimePoint now);
-/// The one-off activation tax of a request.
-LedgerEntry ActivationEntry(const RequestId& request, UserId requester, Kudos tax, TimePoint now);
+/// A delivered job: `owner_credit` minted to the worker's owner (of which `owner_escrow` goes to
+/// its evaluation escrow), `charge` taken from the requester, `forgiven` of that charge given
+/// back by the floor rule (sys:floor).
+LedgerEntry JobSettlementEntry(const JobId& job, UserId owner, Kudos owner_credit,
+                               Kudos owner_escrow, UserId requester, Kudos charge, Kudos forgiven,
+                               TimePoint now);
+/// The one-off activation tax of a request (`forgiven` as above).
+LedgerEntry ActivationEntry(const RequestId& request, UserId requester, Kudos tax, Kudos forgiven,
+                            TimePoint now);
+/// Moves `amount` from the user's evaluation escrow to its balance (the user became trusted).
+LedgerEntry ReleaseEntry(const std::string& key, UserId user, Kudos amount, TimePoint now);
+/// A recorded change without money (admin/moderator edits of a user).
+LedgerEntry AuditEntry(const std::string& key, TimePoint now, std::string memo);
 /// An uptime reward for `worker` (to escrow when `to_escrow`).
 LedgerEntry UptimeEntry(const std::string& key, UserId owner, Kudos reward, bool to_escrow,
                         TimePoint now);

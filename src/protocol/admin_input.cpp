@@ -28,3 +28,54 @@ Result<ModesInput> DecodeModes(std::string_view body) {
 }
 
 }  // namespace horde::protocol
+
+namespace horde::protocol {
+
+Result<TransferInput> DecodeTransfer(std::string_view body) {
+    HORDE_TRY(auto object, ParseJsonObject(body));
+    FieldReader f(object);
+    TransferInput in;
+    HORDE_TRY(in.username, f.RequiredString("username", {.min_chars = 1, .max_chars = 255}));
+    if (const auto* v = f.Find("amount")) {
+        if (!v->is_number()) {
+            return ValidationError("'amount' must be an integer", "amount");
+        }
+        const double d = v->to_number<double>();
+        if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 1e15 || d < -1e15) {
+            return MakeError(ErrorCode::kInvalidKudosTransferAmount,
+                             "Kudos are transferred in whole numbers.");
+        }
+        in.amount = static_cast<int64_t>(d);
+    }
+    return in;
+}
+
+Result<AwardInput> DecodeAward(std::string_view body) {
+    HORDE_TRY(auto object, ParseJsonObject(body));
+    FieldReader f(object);
+    AwardInput in;
+    HORDE_TRY(in.username, f.RequiredString("username", {.min_chars = 1, .max_chars = 255}));
+    HORDE_TRY(in.amount, f.Double("amount", 100, -1e12, 1e12));
+    return in;
+}
+
+Result<UserModifyInput> DecodeUserModify(std::string_view body) {
+    HORDE_TRY(auto object, ParseJsonObject(body));
+    FieldReader f(object);
+    UserModifyInput in;
+    HORDE_TRY(in.kudos, f.OptDouble("kudos", -1e12, 1e12));
+    HORDE_TRY(in.moderator, f.OptBool("moderator"));
+    HORDE_TRY(in.trusted, f.OptBool("trusted"));
+    HORDE_TRY(in.flagged, f.OptBool("flagged"));
+    HORDE_TRY(in.concurrency, f.OptInt("concurrency", 0, 500));
+    HORDE_TRY(in.worker_invited, f.OptInt("worker_invited", 0, 100));
+    HORDE_TRY(in.public_workers, f.OptBool("public_workers"));
+    HORDE_TRY(in.username, f.OptString("username", {.min_chars = 3, .max_chars = 100}));
+    if (in.username && in.username->size() > 30) {
+        return MakeError(ErrorCode::kTooLongUserName);
+    }
+    HORDE_TRY(in.contact, f.OptString("contact", {.min_chars = 5, .max_chars = 500}));
+    return in;
+}
+
+}  // namespace horde::protocol

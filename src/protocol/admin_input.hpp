@@ -27,3 +27,33 @@ struct ModesInput {
 Result<ModesInput> DecodeModes(std::string_view body);
 
 }  // namespace horde::protocol
+
+namespace horde::protocol {
+
+struct TransferInput {
+    std::string username;
+    int64_t amount = 100;
+};
+/// POST /kudos/transfer: a fractional amount is kInvalidKudosTransferAmount.
+Result<TransferInput> DecodeTransfer(std::string_view body);
+
+struct AwardInput {
+    std::string username;
+    double amount = 100;
+};
+Result<AwardInput> DecodeAward(std::string_view body);
+
+struct UserModifyInput {
+    std::optional<double> kudos;
+    std::optional<bool> moderator;
+    std::optional<bool> trusted;
+    std::optional<bool> flagged;
+    std::optional<int64_t> concurrency;
+    std::optional<int64_t> worker_invited;
+    std::optional<bool> public_workers;
+    std::optional<std::string> username;
+    std::optional<std::string> contact;
+};
+Result<UserModifyInput> DecodeUserModify(std::string_view body);
+
+}  // namespace horde::protocol

@@ -77,6 +77,9 @@ json::object ImagePopPayload(const domain::Request& request, int64_t seed, int n
     // Workers read the step count as `ddim_steps`; the payload model has no `steps`.
     payload.erase("steps");
     payload["ddim_steps"] = request.image.steps;
+    // The request's shape is authoritative: an upfront-kudos downgrade may have shrunk it.
+    payload["width"] = request.image.width;
+    payload["height"] = request.image.height;
     payload["prompt"] = request.prompt;
     payload["n_iter"] = n_iter;
     payload["seed"] = std::to_string(seed);
@@ -90,6 +93,8 @@ json::object TextPopPayload(const domain::Request& request) {
     json::object payload = ParamsObject(request.params_json);
     payload["prompt"] = request.prompt;
     payload["n"] = 1;
+    payload["max_length"] = request.text.max_length;
+    payload["max_context_length"] = request.text.max_context_length;
     return payload;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "common/random.hpp"
+#include "domain/kudos_rules.hpp"
 #include "service/state.hpp"
 
 namespace horde::service {
@@ -148,6 +149,17 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
         } else if (const auto* pr = std::get_if<store::PutRequest>(&m)) {
             const auto& r = pr->request;
             const int k = KindIndex(r.kind);
+            auto old = st.requests.find(r.id.value());
+            if (old != st.requests.end()) {
+                st.holds_milli[old->second.user.value()] -= old->second.hold.milli();
+                if (IsQueued(old->second)) {
+                    st.queued_jobs[k] -= old->second.n;
+                }
+            }
+            st.holds_milli[r.user.value()] += r.hold.milli();
+            if (IsQueued(r)) {
+                st.queued_jobs[k] += r.n;
+            }
             auto qk = st.queue_key_of.find(r.id.value());
             if (qk != st.queue_key_of.end()) {
                 st.queue[k].erase(qk->second);
@@ -165,6 +177,10 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             auto it = st.requests.find(dr->id.value());
             if (it == st.requests.end()) {
                 continue;
+            }
+            st.holds_milli[it->second.user.value()] -= it->second.hold.milli();
+            if (IsQueued(it->second)) {
+                st.queued_jobs[KindIndex(it->second.kind)] -= it->second.n;
             }
             auto qk = st.queue_key_of.find(dr->id.value());
             if (qk != st.queue_key_of.end()) {
@@ -303,6 +319,21 @@ Status HordeService::VerifyUrl(const std::string& name, const std::string& purpo
         return MakeError(ErrorCode::kInvalidSignature, "This URL has expired.");
     }
     return Ok();
+}
+
+Kudos HordeService::BalanceOf(UserId id) const {
+    auto it = state_->balances.find(domain::UserAccount(id));
+    return Kudos::FromMilli(it == state_->balances.end() ? 0 : it->second);
+}
+
+Kudos HordeService::AvailableOf(const domain::User& u) const {
+    auto h = state_->holds_milli.find(u.id.value());
+    const Kudos holds = Kudos::FromMilli(h == state_->holds_milli.end() ? 0 : h->second);
+    return domain::AvailableKudos(BalanceOf(u.id), domain::BalanceFloor(u), holds);
+}
+
+Kudos HordeService::ForgivenFor(const domain::User& u, Kudos debit) const {
+    return domain::ForgivenByFloor(BalanceOf(u.id), debit, domain::BalanceFloor(u));
 }
 
 HordeService::Modes HordeService::GetModes() const {

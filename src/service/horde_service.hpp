@@ -204,6 +204,32 @@ public:
     Status AcceptUpload(const std::string& job_id, std::string_view bytes);
     const store::ResultFiles& files() const { return files_; }
 
+    // ---- kudos
+    /// POST /kudos/transfer: whole kudos from `source` to the user `username` ("name#id").
+    /// A non-empty `idempotency_key` makes a retry with the same body return the first result.
+    Result<Kudos> Transfer(const domain::User& source, const std::string& username,
+                           int64_t amount, const std::string& idempotency_key);
+    /// POST /kudos/award: admins (and user 1) grant kudos.
+    Result<Kudos> Award(const domain::User& caller, const std::string& username, Kudos amount);
+    struct UserChange {
+        std::optional<Kudos> kudos;  // admin: added to the balance (may be negative)
+        std::optional<bool> moderator;
+        std::optional<bool> trusted;
+        std::optional<bool> flagged;
+        std::optional<int> concurrency;
+        std::optional<int> worker_invited;
+        std::optional<bool> public_workers;
+        std::optional<std::string> username;
+        std::optional<std::string> contact;
+    };
+    struct UserChangeResult {
+        domain::User user;
+        std::optional<Kudos> new_kudos;
+    };
+    /// PUT /users/{id}: each change checked against the caller's role, recorded in the ledger.
+    Result<UserChangeResult> ModifyUser(const domain::User& caller, UserId target,
+                                        const UserChange& change);
+
     // ---- workers and status
     Result<WorkerView> GetWorker(const std::string& id) const;
     Result<WorkerView> GetWorkerByName(const std::string& name) const;
@@ -246,10 +272,20 @@ public:
 private:
     bool AnyWorkerCouldServe(const domain::Request& r, TimePoint now) const;  // lock held
     bool IsSlow(const domain::Worker& w) const;
+    // Balances (lock held).
+    Kudos BalanceOf(UserId id) const;
+    /// Balance − floor − holds: what the user may spend or reserve now.
+    Kudos AvailableOf(const domain::User& u) const;
+    /// The part of `debit` the floor rule forgives for `u` right now.
+    Kudos ForgivenFor(const domain::User& u, Kudos debit) const;
+    /// Upfront kudos (§4.5): reserves or downgrades `r`, or fails with kKudosUpfront.
+    Status ApplyUpfront(domain::Request& r, const domain::User& u, bool allow_downgrade);
     UserView UserViewOf(const domain::User& u) const;
+    const domain::User* FindUserByAlias(const std::string& alias) const;
     WorkerView WorkerViewOf(const domain::Worker& w, TimePoint now) const;
     RequestView ViewOf(const domain::Request& r, bool with_generations, TimePoint now) const;
     void RecordCheckIn(domain::Worker& w, store::Batch& b, TimePoint now);
+    int CountProcessing(const std::string& request_id) const;
     void FaultJob(const domain::Job& job, domain::Request& r, store::Batch& b, TimePoint now);
     Status Commit(store::Batch& batch);  // requires the exclusive lock
     void ApplyToMemory(const store::Batch& batch);

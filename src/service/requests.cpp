@@ -211,8 +211,11 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
                              ") exceeded user limit (" + std::to_string(caller.user.concurrency) +
                              "). Please try again later or request to increase your concurrency.");
     }
-    auto bal = st.balances.find(domain::UserAccount(caller.user.id));
-    r.priority_base_milli = bal == st.balances.end() ? 0 : bal->second;
+    if (auto s = ApplyUpfront(r, caller.user, input.allow_downgrade); !s) {
+        cleanup();
+        return s.error();
+    }
+    r.priority_base_milli = BalanceOf(caller.user.id).milli();
     if (caller.user.flagged) {
         r.priority_base_milli =
             r.priority_base_milli > 10'000 ? r.priority_base_milli / 1000 : -100'000;
@@ -222,7 +225,8 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
     r.consumed = tax;
     store::Batch b;
     b.Add(store::PutRequest{r});
-    b.Add(store::PostEntry{domain::ActivationEntry(r.id, caller.user.id, tax, now)});
+    b.Add(store::PostEntry{domain::ActivationEntry(r.id, caller.user.id, tax,
+                                                   ForgivenFor(caller.user, tax), now)});
     b.Add(store::AddUserStat{caller.user.id,
                              r.kind == GenKind::kImage ? "request.image" : "request.text",
                              static_cast<double>(r.jobs)});
@@ -230,7 +234,7 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
         cleanup();
         return s.error();
     }
-    Accepted out{r.id, per_job, {}, {}};
+    Accepted out{r.id, r.kudos_per_job, {}, {}};
     if (!AnyWorkerCouldServe(r, now)) {
         out.message =
             "Warning: No available workers can fulfill this request. It will expire in 20 "

@@ -50,6 +50,12 @@ struct HordeService::State {
     std::unordered_map<int64_t, std::string> queued_by_seq;
     std::unordered_map<std::string, QueueKey> queue_key_of;  // request id -> key while queued
     std::map<std::string, std::string> settings;
+    /// Upfront kudos reserved per user (sum of their requests' holds), milli-kudos.
+    std::unordered_map<int64_t, int64_t> holds_milli;
+    /// Unpopped jobs (sum of n) over queued requests, per kind.
+    int64_t queued_jobs[2] = {0, 0};
+    /// Recent transfers (from, to) → time, for the 60 s ping-pong rule.
+    std::map<std::pair<int64_t, int64_t>, TimePoint> recent_transfers;
     int64_t next_user_id = 1;
     int64_t next_seq = 1;
     /// (completion time, things) over the last minute, per kind, for /status/performance.

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/random.hpp"
+#include "domain/kudos_rules.hpp"
 #include "domain/matching.hpp"
 #include "domain/pricing.hpp"
 #include "domain/seed.hpp"
@@ -151,7 +152,8 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     };
     auto check = [&](const domain::Request& r) {
         auto requester = st.users.find(r.user.value());
-        auto bal = st.balances.find(domain::UserAccount(r.user));
+        const Kudos available =
+            requester != st.users.end() ? AvailableOf(requester->second) : Kudos();
         domain::MatchContext ctx{
             .worker = w,
             .caps = caps,
@@ -160,7 +162,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             .worker_tricked = false,
             .requester_trusted = requester != st.users.end() && requester->second.trusted,
             .requester_is_priority = is_priority(r),
-            .requester_available = Kudos::FromMilli(bal == st.balances.end() ? 0 : bal->second),
+            .requester_available = available,
             .models = r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
                                                 : domain::RequestModelTraits{},
         };
@@ -385,10 +387,20 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
     job.state = domain::JobState::kDone;
     job.finished = now;
     b.Add(store::PutJob{job});
-    b.Add(store::PostEntry{
-        domain::JobSettlementEntry(job.id, job.worker_owner, owner_credit, r.user, charge, now)});
+    const bool owner_anonymous = owner_it != st.users.end() && owner_it->second.anonymous;
+    const Kudos owner_escrow = domain::EscrowShare(owner_credit, owner_trusted, owner_anonymous);
+    auto requester_it = st.users.find(r.user.value());
+    const Kudos forgiven =
+        requester_it == st.users.end() ? Kudos() : ForgivenFor(requester_it->second, charge);
+    b.Add(store::PostEntry{domain::JobSettlementEntry(job.id, job.worker_owner, owner_credit,
+                                                      owner_escrow, r.user, charge, forgiven,
+                                                      now)});
     r.consumed += charge;
+    r.hold = std::max(Kudos(), r.hold - charge);
     r.expiry = now + std::chrono::seconds(domain::kRequestLifetimeS);
+    if (r.n == 0 && CountProcessing(r.id.value()) <= 1) {
+        r.hold = Kudos();  // the last job: release what is left of the upfront hold
+    }
     b.Add(store::PutRequest{r});
     if (wit != st.workers.end()) {
         domain::Worker w = wit->second;
@@ -415,6 +427,17 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
     return SubmitOutcome{reward};
 }
 
+int HordeService::CountProcessing(const std::string& request_id) const {
+    int n = 0;
+    auto it = state_->jobs_by_request.find(request_id);
+    if (it != state_->jobs_by_request.end()) {
+        for (const auto& jid : it->second) {
+            n += state_->jobs.at(jid).state == domain::JobState::kProcessing ? 1 : 0;
+        }
+    }
+    return n;
+}
+
 void HordeService::FaultJob(const domain::Job& job, domain::Request& r, store::Batch& b,
                             TimePoint now) {
     auto& st = *state_;
@@ -433,6 +456,7 @@ void HordeService::FaultJob(const domain::Job& job, domain::Request& r, store::B
     }
     if (failures >= kFaultsBeforeRequestFaults) {
         r.faulted = true;
+        r.hold = Kudos();
     } else if (!r.cancelled) {
         r.n += 1;  // back in the queue for another worker
     }

@@ -55,9 +55,9 @@ store::LedgerCheck CheckOk(MemoryStore& s) {
 TEST(MemoryStoreTest, PostingsUpdateBalancesAndKudosStats) {
     MemoryStore s;
     Batch b;
-    b.Add(store::PostEntry{domain::JobSettlementEntry(JobId("j1"), UserId(2),
-                                                      Kudos::FromMilli(10'500), UserId(3),
-                                                      Kudos::FromMilli(12'250), kNow)});
+    b.Add(store::PostEntry{domain::JobSettlementEntry(
+        JobId("j1"), UserId(2), Kudos::FromMilli(10'500), Kudos::FromMilli(4'000), UserId(3),
+        Kudos::FromMilli(12'250), Kudos(), kNow)});
     b.Add(store::PostEntry{
         domain::UptimeEntry("uptime:1", UserId(2), Kudos::FromWhole(5), true, kNow)});
     b.Add(store::AddUserStat{UserId(3), "usage.megapixelsteps", 1.5});
@@ -65,12 +65,15 @@ TEST(MemoryStoreTest, PostingsUpdateBalancesAndKudosStats) {
     ASSERT_TRUE(s.Apply(b));
 
     const store::Snapshot snap = LoadOk(s);
-    EXPECT_EQ(snap.balances_milli.at("user:2"), 10'500);
+    EXPECT_EQ(snap.balances_milli.at("user:2"), 6'500);
     EXPECT_EQ(snap.balances_milli.at("user:3"), -12'250);
-    EXPECT_EQ(snap.balances_milli.at("escrow:2"), 5'000);
+    EXPECT_EQ(snap.balances_milli.at("escrow:2"), 9'000);
     EXPECT_EQ(snap.balances_milli.at(domain::kSysGeneration), -10'500);
     EXPECT_EQ(snap.balances_milli.at(domain::kSysSpent), 12'250);
-    EXPECT_EQ(snap.user_stats.at(2).at("kudos.accumulated"), 10.5);
+    EXPECT_EQ(snap.balances_milli.at(domain::kSysUptime), -5'000);
+    // Escrow postings count toward their user; system accounts have no stats.
+    EXPECT_EQ(snap.user_stats.at(2).at("kudos.accumulated"), 6.5);
+    EXPECT_EQ(snap.user_stats.at(2).at("kudos.evaluating"), 4.0);
     EXPECT_EQ(snap.user_stats.at(2).at("kudos.uptime"), 5.0);
     EXPECT_EQ(snap.user_stats.at(3).at("kudos.used"), -12.25);
     EXPECT_EQ(snap.user_stats.at(3).at("usage.megapixelsteps"), 3.75);
@@ -80,7 +83,7 @@ TEST(MemoryStoreTest, PostingsUpdateBalancesAndKudosStats) {
 
     const store::LedgerCheck check = CheckOk(s);
     EXPECT_EQ(check.entries, 2);
-    EXPECT_EQ(check.postings, 6);
+    EXPECT_EQ(check.postings, 7);
     EXPECT_EQ(check.sum_milli, 0);
     EXPECT_EQ(check.unbalanced_entries, 0);
     EXPECT_TRUE(check.drift_milli.empty());

@@ -317,14 +317,18 @@ def test_censored_delivery(horde):
     assert abs(before - req.kudos() - 2) <= 0.011
 
 
-def test_untrusted_owner_is_paid_for_generations(horde):
+def test_untrusted_owner_is_paid_half_into_escrow(horde):
+    # §4.7: an untrusted owner gets half of each reward as evaluating kudos (escrow), half spendable.
     req = horde.user(kudos=1000)
     owner = horde.user(trusted=False, kudos=0)
     w = owner.image_worker()
     req.image_async()
     _, sub = w.run_one()
-    assert owner.kudos() > 0
-    assert abs(owner.kudos() - round(sub["reward"] * 0.9, 2)) <= 0.02
+    credit = round(sub["reward"] * 0.9, 2)  # our worker's bridge_agent multiplier
+    escrow = round(credit / 2 + 1e-9, 2)
+    me = owner.client.get("/find_user").json()
+    assert abs(me["kudos"] - (credit - escrow)) <= 0.011
+    assert abs(me["evaluating_kudos"] - escrow) <= 0.011
 
 
 def test_concurrency_limit(horde):

@@ -50,10 +50,8 @@ def test_stale_worker_earns_no_uptime(horde):
     assert owner.kudos() == 0  # the 400 s gap does not count
 
 
-NOT_ENFORCED = pytest.mark.xfail(strict=True, reason="server bug/missing: upfront kudos (contract §4.5) are not enforced at admission; a 0-kudos user gets 202 for a request that needs them")
 
 
-@NOT_ENFORCED
 @pytest.mark.parametrize("body", [
     {"params": {"steps": 60}},
     {"params": {"width": 1536, "height": 1536}},
@@ -69,7 +67,6 @@ def test_image_upfront_kudos(horde, body):
                             json={"prompt": "expensive", **body}).status_code == 202
 
 
-@NOT_ENFORCED
 def test_image_upfront_downgrade(horde):
     poor = horde.user(kudos=0)
     r = poor.client.post("/generate/async", json={"prompt": "shrink me", "allow_downgrade": True,
@@ -80,7 +77,6 @@ def test_image_upfront_downgrade(horde):
     assert job["payload"]["ddim_steps"] <= 40
 
 
-@NOT_ENFORCED
 def test_text_upfront_kudos(horde):
     poor = horde.user(kudos=0)
     r = poor.client.post("/generate/text/async",

@@ -418,6 +418,7 @@ void Fields(V& v, S& r) {
     v("things", r.things);
     v("kudos_per_job", r.kudos_per_job);
     v("consumed", r.consumed);
+    v("hold", r.hold);
     v("priority_base_milli", r.priority_base_milli);
     v("faulted", r.faulted);
     v("cancelled", r.cancelled);

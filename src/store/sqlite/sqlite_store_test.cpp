@@ -258,6 +258,7 @@ domain::Request FullRequest() {
     r.things = int64_t{1} << 40;
     r.kudos_per_job = Kudos::FromMilli(12'345);
     r.consumed = Kudos::FromMilli(67'890);
+    r.hold = Kudos::FromMilli(12'340);
     r.priority_base_milli = -5'000'000'000'000;
     r.faulted = true;
     r.cancelled = true;
@@ -341,7 +342,7 @@ std::vector<std::string> Ids(const std::vector<WorkerId>& ids) {
 void ExpectSame(const domain::Request& a, const domain::Request& b) {
     [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                   f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
-                                  f29, f30, f31, f32, f33, f34, f35, f36, f37, f38] = a;
+                                  f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39] = a;
     EXPECT_EQ(a.id.value(), b.id.value());
     EXPECT_EQ(a.kind, b.kind);
     EXPECT_EQ(a.user.value(), b.user.value());
@@ -374,6 +375,7 @@ void ExpectSame(const domain::Request& a, const domain::Request& b) {
     EXPECT_EQ(a.things, b.things);
     EXPECT_EQ(a.kudos_per_job.milli(), b.kudos_per_job.milli());
     EXPECT_EQ(a.consumed.milli(), b.consumed.milli());
+    EXPECT_EQ(a.hold.milli(), b.hold.milli());
     EXPECT_EQ(a.priority_base_milli, b.priority_base_milli);
     EXPECT_EQ(a.faulted, b.faulted);
     EXPECT_EQ(a.cancelled, b.cancelled);
@@ -705,7 +707,8 @@ TEST(SqliteStoreTest, PostEntryUpdatesBalancesAndStats) {
     const TimePoint now = Ms(1'700'000'000'000);
     Batch b;
     b.Add(PostEntry{domain::JobSettlementEntry(JobId("j1"), UserId(2), Kudos::FromMilli(10'500),
-                                               UserId(3), Kudos::FromMilli(12'250), now)});
+                                               Kudos(), UserId(3), Kudos::FromMilli(12'250),
+                                               Kudos(), now)});
     b.Add(PostEntry{domain::UptimeEntry("uptime:1", UserId(2), Kudos::FromWhole(5), true, now)});
     b.Add(AddUserStat{UserId(3), "usage.megapixelsteps", 1.5});
     b.Add(AddUserStat{UserId(3), "usage.megapixelsteps", 2.25});
@@ -896,8 +899,9 @@ TEST(SqliteStoreTest, CheckLedgerIsCleanAfterManyEntries) {
         Batch b;
         const auto job = JobId("job" + std::to_string(i));
         b.Add(PostEntry{domain::JobSettlementEntry(job, UserId(i % 7 + 1),
-                                                   Kudos::FromMilli(1'000 + i), UserId(i % 5 + 1),
-                                                   Kudos::FromMilli(1'234 + 3 * i), now)});
+                                                   Kudos::FromMilli(1'000 + i), Kudos(),
+                                                   UserId(i % 5 + 1),
+                                                   Kudos::FromMilli(1'234 + 3 * i), Kudos(), now)});
         b.Add(PostEntry{domain::UptimeEntry("up" + std::to_string(i), UserId(i % 3 + 1),
                                             Kudos::FromMilli(777), i % 2 == 0, now)});
         b.Add(PostEntry{domain::TransferEntry("tr" + std::to_string(i), UserId(1), UserId(2),
@@ -905,7 +909,7 @@ TEST(SqliteStoreTest, CheckLedgerIsCleanAfterManyEntries) {
         b.Add(PostEntry{domain::GrantEntry("adm" + std::to_string(i), domain::EntryKind::kAdmin,
                                            UserId(4), Kudos::FromMilli(-i), now, "memo")});
         b.Add(PostEntry{domain::ActivationEntry(RequestId("r" + std::to_string(i)), UserId(3),
-                                                Kudos::FromMilli(10), now)});
+                                                Kudos::FromMilli(10), Kudos(), now)});
         postings += 4 + 2 + 2 + 2 + 2;
         ApplyOk(*store, b);
     }
