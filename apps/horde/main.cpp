@@ -216,7 +216,7 @@ private:
         } else {
             out = "waiting";
         }
-        if (!s.done && s.wait_time_s > 0) {
+        if (!s.done && s.wait_time_s > 0 && s.is_possible) {
             out += ", ETA " + Duration(s.wait_time_s);
         }
         out += fmt::format(", {}/{} done", s.finished, total);
@@ -226,7 +226,7 @@ private:
         if (s.restarted > 0) {
             out += fmt::format(", {} restarted", s.restarted);
         }
-        out += ", " + Num(s.kudos) + " kudos";
+        out += ", " + Num(s.kudos) + " kudos spent";
         if (!s.is_possible && !s.done) {
             out += " (no worker can serve it right now)";
         }

@@ -49,9 +49,20 @@ TEST(ImagePopPayload, UnreadableStoredParamsGiveCoreFields) {
     r.image.steps = 12;
     const json::object payload = ImagePopPayload(r, 7, 1, false);
     EXPECT_EQ(json::value(payload),
-              json::parse(R"({"ddim_steps": 12, "prompt": "p", "n_iter": 1, "seed": "7"})"));
+              json::parse(R"({"ddim_steps": 12, "width": 512, "height": 512, "prompt": "p",
+                              "n_iter": 1, "seed": "7"})"));
     r.params_json = "[1]";
-    EXPECT_EQ(ImagePopPayload(r, 7, 1, false).size(), 4U);
+    EXPECT_EQ(ImagePopPayload(r, 7, 1, false).size(), 6U);
+}
+
+TEST(ImagePopPayload, ShapeOverridesStoredSize) {
+    // An upfront-kudos downgrade shrinks the request's shape; the payload follows it.
+    domain::Request r = DecodedImage(R"({"prompt": "p", "params": {"width": 1024, "height": 1024}})");
+    r.image.width = 768;
+    r.image.height = 640;
+    const json::object payload = ImagePopPayload(r, 1, 1, false);
+    EXPECT_EQ(payload.at("width").as_int64(), 768);
+    EXPECT_EQ(payload.at("height").as_int64(), 640);
 }
 
 TEST(TextPopPayload, ParamsPlusPromptAndN) {

@@ -174,7 +174,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     // Priority pass: the owner's own requests and those of its priority users.
     for (auto it = st.queue[k].begin(); it != st.queue[k].end() && !chosen; ++it) {
         const auto& r = st.requests.at(st.queued_by_seq.at(it->seq));
-        if (is_priority(r) && check(r) == domain::SkipReason::kNone) {
+        if (now < r.expiry && is_priority(r) && check(r) == domain::SkipReason::kNone) {
             chosen = &r;
         }
     }
@@ -182,6 +182,9 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     if (!chosen) {
         for (auto it = st.queue[k].begin(); it != st.queue[k].end(); ++it) {
             const auto& r = st.requests.at(st.queued_by_seq.at(it->seq));
+            if (now >= r.expiry) {
+                continue;  // expired: the next sweep deletes it
+            }
             const auto reason = check(r);
             if (reason == domain::SkipReason::kNone) {
                 chosen = &r;
@@ -259,7 +262,11 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         now + std::chrono::seconds(w.profile.extra_slow_worker ? 3600 : domain::kRequestLifetimeS);
     b.Add(store::PutRequest{r});
     HORDE_TRY_STATUS(Commit(b));
-    st.checkin_written[w.id.value()] = now;
+    if (write_worker) {
+        st.checkin_written[w.id.value()] = now;
+    } else {
+        st.workers[w.id.value()] = w;  // the check-in time is kept in memory only
+    }
     out.worker = w;
     out.request = r;
     return out;

@@ -48,6 +48,13 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _names = itertools.count(1)
 
 
+def sanitized_build() -> bool:
+    """True when $HORDE_BUILD was configured with HORDE_SANITIZE=ON (ASan + UBSan)."""
+    cache = BUILD / "CMakeCache.txt"
+    return cache.exists() and re.search(r"^HORDE_SANITIZE:BOOL=ON$",
+                                        cache.read_text(errors="replace"), re.M) is not None
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}{next(_names)}x{uuid.uuid4().hex[:6]}"
 

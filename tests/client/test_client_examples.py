@@ -15,12 +15,14 @@ import subprocess
 
 import pytest
 
-from .client_harness import BUILD, REPO, UUID, Server
+from .client_harness import BUILD, REPO, UUID, Server, sanitized_build
 
 LIB_DIR = BUILD / "src" / "client"
 
 
 def _compile(cmd: list[str]) -> None:
+    if sanitized_build():  # an ASan library needs an ASan program (runtime first)
+        cmd = [cmd[0], "-fsanitize=address,undefined", *cmd[1:]]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr[-3000:]}"
 
