@@ -8,7 +8,7 @@ cd "$ROOT"
 "$ROOT/scripts/install-deps.sh"
 
 echo "== format check"
-files=$(git ls-files 'src/*.cpp' 'src/*.hpp' 'apps/*.cpp' 'apps/*.hpp')
+files=$(git ls-files 'src/*.cpp' 'src/*.hpp' 'src/*.h' 'apps/*.cpp' 'apps/*.hpp' 'examples/*.c' 'examples/*.cpp')
 clang-format --dry-run -Werror $files
 
 echo "== build"

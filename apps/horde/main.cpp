@@ -264,6 +264,7 @@ struct Context {
     hc::WaitOptions Wait(ProgressView& view) const {
         hc::WaitOptions o;
         o.timeout_s = timeout_s;
+        o.poll_interval_ms = 0;  // as often as ClientSettings::min_poll_interval_ms allows
         o.stop = signals->stop.get_token();
         o.on_progress = [&view](const hc::Progress& p) { view.Update(p); };
         o.on_submitted = [&view](const hc::AsyncResponse& a) { view.Submitted(a); };
@@ -405,6 +406,11 @@ int RunText(Context& ctx, const TextArgs& a) {
     if (!done) {
         return FailWait(ctx, done.error());
     }
+    if (done->generations.empty()) {
+        std::cerr << "horde: error: request " << done->id
+                  << " ended without any text (cancelled or expired on the horde)\n";
+        return kExitFailed;
+    }
     if (ctx.json) {
         std::cout << hc::ToJson(*done) << "\n";
         return kExitOk;
@@ -530,6 +536,11 @@ int RunImage(Context& ctx, const ImageArgs& a) {
     if (!done) {
         return FailWait(ctx, done.error());
     }
+    if (done->generations.empty()) {
+        std::cerr << "horde: error: request " << done->id
+                  << " ended without any image (cancelled or expired on the horde)\n";
+        return kExitFailed;
+    }
     boost::json::array images;
     std::set<std::string> used;
     int rc = kExitOk;
@@ -567,9 +578,8 @@ int RunImage(Context& ctx, const ImageArgs& a) {
         }
     }
     if (ctx.json) {
-        std::cout << Json(boost::json::object{{"id", done->id},
-                                              {"kudos", done->kudos},
-                                              {"images", std::move(images)}})
+        std::cout << Json(boost::json::object{
+                         {"id", done->id}, {"kudos", done->kudos}, {"images", std::move(images)}})
                   << "\n";
     }
     return rc;
@@ -668,12 +678,11 @@ int RunModels(Context& ctx, const std::string& type) {
         return kExitOk;
     }
     const char* unit = type == "text" ? "tokens" : "MPS";
-    std::cout << fmt::format("{:<44} {:>7} {:>6} {:>12} {:>8} {:>12}\n", "MODEL", "WORKERS",
-                             "JOBS", std::string("QUEUED ") + unit, "ETA", "PERFORMANCE");
+    std::cout << fmt::format("{:<44} {:>7} {:>6} {:>12} {:>8} {:>12}\n", "MODEL", "WORKERS", "JOBS",
+                             std::string("QUEUED ") + unit, "ETA", "PERFORMANCE");
     for (const auto& m : *list) {
         std::cout << fmt::format("{:<44} {:>7} {:>6} {:>12} {:>8} {:>12}\n", m.name, m.count,
-                                 Num(m.jobs), Num(m.queued), Duration(m.eta_s),
-                                 Num(m.performance));
+                                 Num(m.jobs), Num(m.queued), Duration(m.eta_s), Num(m.performance));
     }
     return kExitOk;
 }
@@ -699,8 +708,7 @@ int RunStatus(Context& ctx) {
         return kExitOk;
     }
     const auto& p = *perf;
-    std::cout << "horde " << ctx.url << ": " << hb->message << " (version " << hb->version
-              << ")\n";
+    std::cout << "horde " << ctx.url << ": " << hb->message << " (version " << hb->version << ")\n";
     std::cout << fmt::format(
         "  image: {} workers ({} threads), {} requests queued ({} megapixelsteps), {} "
         "megapixelsteps in the last minute\n",
@@ -773,6 +781,20 @@ std::string Pick(const std::string& flag, const char* env, const hc::ConfigValue
     return fallback;
 }
 
+/// A number > 0 (CLI11's PositiveNumber prints the whole double range in its message).
+CLI::Validator Positive() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(input.c_str(), &end);
+            if (end == input.c_str() || *end != '\0' || !(v > 0)) {
+                return "must be a positive number, not '" + input + "'";
+            }
+            return {};
+        },
+        "POSITIVE");
+}
+
 /// For vector options: one value per occurrence (`--model a --model b`), so that a positional
 /// prompt after them is not taken as another value.
 CLI::Option* Repeatable(CLI::Option* o) { return o->allow_extra_args(false); }
@@ -795,13 +817,14 @@ int main(int argc, char** argv) {
     double timeout_flag = 0;
     bool json = false;
     bool quiet = false;
-    app.add_option("--url", url_flag, "horde address (env HORDE_URL; default http://127.0.0.1:7001)");
+    app.add_option("--url", url_flag,
+                   "horde address (env HORDE_URL; default http://127.0.0.1:7001)");
     app.add_option("--api-key", key_flag, "API key (env HORDE_API_KEY; default anonymous)");
     app.add_option("--config", config_flag, "config file (default ~/.config/horde/config.toml)");
     app.add_option("--client-agent", agent_flag, "Client-Agent header (name:version:contact)");
     app.add_option("--timeout", timeout_flag,
                    "seconds to wait for a generation before cancelling it (default 1170)")
-        ->check(CLI::PositiveNumber);
+        ->check(Positive());
     app.add_flag("--json", json, "machine-readable JSON output on stdout");
     app.add_flag("-q,--quiet", quiet, "no progress output");
 
@@ -826,8 +849,7 @@ int main(int argc, char** argv) {
     ImageArgs image;
     auto* image_cmd = app.add_subcommand(
         "image", "generate images, save them as <request-id>_<seed>.webp and print their paths");
-    image_cmd->add_option("prompt", image.prompt, "the prompt (- reads it from stdin)")
-        ->required();
+    image_cmd->add_option("prompt", image.prompt, "the prompt (- reads it from stdin)")->required();
     image_cmd->add_option("--negative", image.negative, "negative prompt");
     image_cmd->add_option("-n", image.n, "number of images (1..20)");
     image_cmd->add_option("--width", image.width, "width in pixels (64..3072, multiple of 64)");
@@ -854,7 +876,8 @@ int main(int argc, char** argv) {
                           "img2img, inpainting, outpainting or remix");
     image_cmd->add_flag("--no-r2", image.no_r2, "receive images inline (base64) not as URLs");
     image_cmd->add_flag("--trusted-workers", image.trusted_workers, "only trusted workers");
-    Repeatable(image_cmd->add_option("--worker", image.workers, "only this worker id (repeatable)"));
+    Repeatable(
+        image_cmd->add_option("--worker", image.workers, "only this worker id (repeatable)"));
     image_cmd->add_option("-o,--output", image.out_dir, "directory for the images (default .)");
 
     auto* user_cmd = app.add_subcommand("user", "show the account of the API key");
@@ -865,7 +888,7 @@ int main(int argc, char** argv) {
     transfer_cmd->add_option("user", transfer_to, "recipient, as name#id")->required();
     transfer_cmd->add_option("amount", transfer_amount, "kudos to send")
         ->required()
-        ->check(CLI::PositiveNumber);
+        ->check(Positive());
 
     std::string workers_type;
     std::string workers_name;
@@ -917,8 +940,8 @@ int main(int argc, char** argv) {
 
     hc::ClientSettings settings;
     settings.base_url = Pick(url_flag, "HORDE_URL", cfg, {"url"}, hc::kDefaultBaseUrl);
-    settings.api_key = Pick(key_flag, "HORDE_API_KEY", cfg, {"api_key", "apikey"},
-                            hc::kAnonymousApiKey);
+    settings.api_key =
+        Pick(key_flag, "HORDE_API_KEY", cfg, {"api_key", "apikey"}, hc::kAnonymousApiKey);
     settings.client_agent = Pick(agent_flag, "HORDE_CLIENT_AGENT", cfg, {"client_agent"},
                                  std::string("horde-cli:") + hc::kLibraryVersion + ":unknown");
     settings.request_timeout_ms = static_cast<int>(std::min(30.0, timeout_s) * 1000);

@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& generation : result->generations) {
         std::cout << generation.text << "\n";
-        std::cerr << "(model " << generation.model << ", worker " << generation.worker_name
-                  << ", " << result->kudos << " kudos)\n";
+        std::cerr << "(model " << generation.model << ", worker " << generation.worker_name << ", "
+                  << result->kudos << " kudos)\n";
     }
     return 0;
 }

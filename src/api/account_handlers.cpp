@@ -190,9 +190,9 @@ http::Response Api::FindUser(http::Request& req) const {
     auto caller = CallerOf(req, true);
     if (!caller) {
         if (caller.error().code == ErrorCode::kInvalidApiKey) {
-            return ErrorResponse(MakeError(
-                ErrorCode::kUserNotFound,
-                "User with api_key '" + req.Header("apikey") + "' not found."));
+            return ErrorResponse(
+                MakeError(ErrorCode::kUserNotFound,
+                          "User with api_key '" + req.Header("apikey") + "' not found."));
         }
         return ErrorResponse(caller.error());
     }

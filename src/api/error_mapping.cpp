@@ -126,13 +126,11 @@ HttpError ToHttpError(ErrorCode code) {
             return {400, "KudosTransferNotEnough",
                     "You do not have enough kudos available for this transfer."};
         case E::kKudosTransferToAnon:
-            return {400, "KudosTransferToAnon",
-                    "Kudos cannot be sent to the anonymous account."};
+            return {400, "KudosTransferToAnon", "Kudos cannot be sent to the anonymous account."};
         case E::kKudosTransferToSelf:
             return {400, "KudosTransferToSelf", "You cannot send kudos to yourself."};
         case E::kKudosTransferFromAnon:
-            return {400, "KudosTransferFromAnon",
-                    "The anonymous account cannot send kudos."};
+            return {400, "KudosTransferFromAnon", "The anonymous account cannot send kudos."};
         case E::kInvalidTargetUsername:
             return {400, "InvalidTargetUsername",
                     "No user matches the target username (use the alias, name#id)."};

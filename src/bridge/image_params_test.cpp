@@ -8,8 +8,8 @@ namespace {
 json::object Payload(std::string_view text) { return boost::json::parse(text).as_object(); }
 
 TEST(NegativePrompt, SplitsOnTheLastTripleHashAndTrims) {
-    EXPECT_EQ(SplitNegativePrompt("a cat ### dogs"), std::make_pair(std::string("a cat"),
-                                                                   std::string("dogs")));
+    EXPECT_EQ(SplitNegativePrompt("a cat ### dogs"),
+              std::make_pair(std::string("a cat"), std::string("dogs")));
     EXPECT_EQ(SplitNegativePrompt("a ### b ### c"),
               std::make_pair(std::string("a ### b"), std::string("c")));
     EXPECT_EQ(SplitNegativePrompt("  just positive  "),

@@ -9,7 +9,8 @@ json::object Payload(std::string_view text) { return boost::json::parse(text).as
 
 TEST(TextParams, ParseClampsToTheWorkersLimitsAndDropsPromptAndN) {
     const auto job = ParseTextPayload(
-        Payload(R"({"prompt":"Hi","n":1,"max_length":600,"max_context_length":8192,"rep_pen":1.1})"),
+        Payload(
+            R"({"prompt":"Hi","n":1,"max_length":600,"max_context_length":8192,"rep_pen":1.1})"),
         TextLimits{.max_length = 512, .max_context_length = 4096}, "backend-model", 7);
     EXPECT_EQ(job.prompt, "Hi");
     EXPECT_EQ(job.max_length, 512);
@@ -26,16 +27,16 @@ TEST(TextParams, ParseUsesTheHordesDefaultsAndNeverAsksMoreThanTheContext) {
     const auto defaults = ParseTextPayload(Payload(R"({"prompt":"x"})"), TextLimits{}, "m", 1);
     EXPECT_EQ(defaults.max_length, 80);
     EXPECT_EQ(defaults.max_context_length, 2048);
-    const auto small_ctx = ParseTextPayload(Payload(R"({"max_length":300,"max_context_length":200})"),
-                                            TextLimits{}, "m", 1);
+    const auto small_ctx = ParseTextPayload(
+        Payload(R"({"max_length":300,"max_context_length":200})"), TextLimits{}, "m", 1);
     EXPECT_EQ(small_ctx.max_length, 200);
 }
 
 TEST(TextParams, KoboldRequestPassesHordeNamesThroughAndAddsSeedQuietGenkey) {
-    auto job = ParseTextPayload(
-        Payload(R"({"prompt":"P","n":1,"max_length":50,"temperature":0.7,"top_k":0,
+    auto job =
+        ParseTextPayload(Payload(R"({"prompt":"P","n":1,"max_length":50,"temperature":0.7,"top_k":0,
                     "stop_sequence":["\nYou:"],"sampler_order":[6,0,1,3,4,2,5]})"),
-        TextLimits{}, "m", 99);
+                         TextLimits{}, "m", 99);
     const auto body = BuildKoboldRequest(job, "HORDEabc");
     EXPECT_EQ(body.at("prompt").as_string(), "P");
     EXPECT_EQ(body.at("max_length").as_int64(), 50);
@@ -83,10 +84,10 @@ TEST(TextParams, OpenAiRequestMapsEveryActiveSampler) {
 }
 
 TEST(TextParams, OpenAiRequestLeavesOutSamplersThatAreOff) {
-    auto job = ParseTextPayload(
-        Payload(R"({"prompt":"P","top_k":0,"typical":1,"tfs":1,"top_a":0,"min_p":0,
+    auto job =
+        ParseTextPayload(Payload(R"({"prompt":"P","top_k":0,"typical":1,"tfs":1,"top_a":0,"min_p":0,
                     "smoothing_factor":0,"dynatemp_range":0,"stop_sequence":[]})"),
-        TextLimits{}, "m", 1);
+                         TextLimits{}, "m", 1);
     const auto b = BuildOpenAiRequest(job);
     for (const char* key : {"top_k", "typical_p", "tfs_z", "top_a", "min_p", "smoothing_factor",
                             "dynatemp_range", "stop", "repetition_penalty", "temperature"}) {

@@ -505,7 +505,6 @@ Result<std::string> Worker::FetchSource(const std::string& value) {
 
 void Worker::RunImageJob(const json::object& pop, const BackendState& state,
                          const JobTimes& times) {
-    const auto started = std::chrono::steady_clock::now();
     std::vector<std::string> ids = json::Strings(pop, "ids");
     if (ids.empty()) {
         ids.push_back(json::String(pop, "id"));
@@ -639,7 +638,6 @@ void Worker::RunImageJob(const json::object& pop, const BackendState& state,
         }
         Release(id);
     }
-    (void)started;
 }
 
 SubmitOutcome Worker::DeliverImage(const std::string& id, const std::string& upload_url,

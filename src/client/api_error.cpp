@@ -13,10 +13,10 @@ namespace {
 /// 403 codes that are about the key or the account behind it, not about the request: the CLI
 /// reports them as authentication errors.
 constexpr std::string_view kAuthForbiddenRcs[] = {
-    "WrongCredentials",  "AnonForbidden",       "AnonForbiddenWorker", "AnonForbiddenUserMod",
-    "AnonForbiddenUser", "NotAdmin",            "NotModerator",        "NotOwner",
-    "NotPrivileged",     "DeletedUser",         "BetaAnonForbidden",   "StylesAnonForbidden",
-    "SharedKeyEmpty",    "SharedKeyExpired",    "NotUserOrMod",        "NonServiceForbidden",
+    "WrongCredentials",  "AnonForbidden",    "AnonForbiddenWorker", "AnonForbiddenUserMod",
+    "AnonForbiddenUser", "NotAdmin",         "NotModerator",        "NotOwner",
+    "NotPrivileged",     "DeletedUser",      "BetaAnonForbidden",   "StylesAnonForbidden",
+    "SharedKeyEmpty",    "SharedKeyExpired", "NotUserOrMod",        "NonServiceForbidden",
 };
 
 ErrorKind KindOf(int status, const std::string& rc) {
@@ -156,9 +156,9 @@ ApiError ErrorFromHttp(int status, const std::string& body, const std::string& r
         }
         if (const auto* errs = o.if_contains("errors"); errs != nullptr && errs->is_object()) {
             for (const auto& kv : errs->get_object()) {
-                e.field_errors[std::string(kv.key())] =
-                    kv.value().is_string() ? std::string(kv.value().get_string())
-                                           : boost::json::serialize(kv.value());
+                e.field_errors[std::string(kv.key())] = kv.value().is_string()
+                                                            ? std::string(kv.value().get_string())
+                                                            : boost::json::serialize(kv.value());
             }
         }
     } else if (!body.empty()) {

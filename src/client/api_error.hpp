@@ -36,11 +36,11 @@ const char* ErrorKindName(ErrorKind kind);
 
 struct ApiError {
     ErrorKind kind = ErrorKind::kInvalidResponse;
-    int http_status = 0;   // 0 when no HTTP answer was involved
-    std::string rc;        // the server's return code, e.g. "InvalidAPIKey"; may be empty
-    std::string message;   // the server's message, or the client's description
-    std::map<std::string, std::string> field_errors;  // 400 validation errors: field -> text
-    std::optional<double> retry_after_s;                // Retry-After of a 429/503, if sent
+    int http_status = 0;    // 0 when no HTTP answer was involved
+    std::string rc{};       // the server's return code, e.g. "InvalidAPIKey"; may be empty
+    std::string message{};  // the server's message, or the client's description
+    std::map<std::string, std::string> field_errors{};  // 400 validation errors: field -> text
+    std::optional<double> retry_after_s{};              // Retry-After of a 429/503, if sent
 
     /// One line for people: "InvalidAPIKey (HTTP 401): No user matching sent API Key. ...".
     std::string ToString() const;

@@ -8,10 +8,8 @@ namespace horde::client {
 namespace {
 
 TEST(ErrorFromHttp, KindsByStatusAndRc) {
-    EXPECT_EQ(ErrorFromHttp(401, R"({"message":"m","rc":"InvalidAPIKey"})").kind,
-              ErrorKind::kAuth);
-    EXPECT_EQ(ErrorFromHttp(403, R"({"message":"m","rc":"AnonForbidden"})").kind,
-              ErrorKind::kAuth);
+    EXPECT_EQ(ErrorFromHttp(401, R"({"message":"m","rc":"InvalidAPIKey"})").kind, ErrorKind::kAuth);
+    EXPECT_EQ(ErrorFromHttp(403, R"({"message":"m","rc":"AnonForbidden"})").kind, ErrorKind::kAuth);
     EXPECT_EQ(ErrorFromHttp(403, R"({"message":"m","rc":"WrongCredentials"})").kind,
               ErrorKind::kAuth);
     EXPECT_EQ(ErrorFromHttp(403, R"({"message":"m","rc":"KudosUpfront"})").kind,
@@ -27,9 +25,8 @@ TEST(ErrorFromHttp, KindsByStatusAndRc) {
 }
 
 TEST(ErrorFromHttp, ValidationErrorsWithoutRc) {
-    auto e = ErrorFromHttp(
-        400, R"({"errors":{"params.width":"100 is not a multiple of 64"},)"
-             R"("message":"Input payload validation failed"})");
+    auto e = ErrorFromHttp(400, R"({"errors":{"params.width":"100 is not a multiple of 64"},)"
+                                R"("message":"Input payload validation failed"})");
     EXPECT_EQ(e.kind, ErrorKind::kRejected);
     EXPECT_TRUE(e.rc.empty());
     EXPECT_EQ(e.field_errors.at("params.width"), "100 is not a multiple of 64");
@@ -39,8 +36,8 @@ TEST(ErrorFromHttp, ValidationErrorsWithoutRc) {
 }
 
 TEST(ErrorFromHttp, HtmlAndEmptyBodies) {
-    auto html = ErrorFromHttp(
-        404, "<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>");
+    auto html =
+        ErrorFromHttp(404, "<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>");
     EXPECT_EQ(html.kind, ErrorKind::kNotFound);
     EXPECT_EQ(html.message, "404 Not Found");
     auto empty = ErrorFromHttp(502, "");

@@ -202,9 +202,14 @@ std::unique_ptr<horde_result> MakeResult(const horde::client::TextStatus& s) {
     r->kudos = s.kudos;
     r->json = horde::client::ToJson(s);
     for (const auto& g : s.generations) {
-        r->generations.push_back(horde_result::Generation{g.text, {}, std::to_string(g.seed),
-                                                          g.model, g.worker_name, g.worker_id,
-                                                          g.id, g.state == "censored"});
+        r->generations.push_back(horde_result::Generation{g.text,
+                                                          {},
+                                                          std::to_string(g.seed),
+                                                          g.model,
+                                                          g.worker_name,
+                                                          g.worker_id,
+                                                          g.id,
+                                                          g.state == "censored"});
     }
     return r;
 }
@@ -325,7 +330,8 @@ horde_status horde_client_set_timeout_ms(horde_client* client, int timeout_ms) {
         if (timeout_ms <= 0) {
             return st.Fail(HORDE_ERR_INVALID_ARGUMENT, "timeout_ms must be positive");
         }
-        st.Reconfigure([&](horde::client::ClientSettings& s) { s.request_timeout_ms = timeout_ms; });
+        st.Reconfigure(
+            [&](horde::client::ClientSettings& s) { s.request_timeout_ms = timeout_ms; });
         return st.Ok();
     });
 }
@@ -371,8 +377,8 @@ horde_status horde_submit_json(horde_client* client, horde_kind kind, const char
             return st.Fail(HORDE_ERR_INVALID_ARGUMENT, "request_json and out_id are required");
         }
         *out_id = nullptr;
-        const std::string path = kind == HORDE_KIND_TEXT ? "/generate/text/async"
-                                                         : "/generate/async";
+        const std::string path =
+            kind == HORDE_KIND_TEXT ? "/generate/text/async" : "/generate/async";
         auto body = st.Get()->RawCall("POST", path, request_json, true);
         if (!body) {
             return Report(st, body.error());
@@ -498,8 +504,7 @@ horde_status horde_check(horde_client* client, const char* id, horde_kind kind,
 }
 
 horde_status horde_wait(horde_client* client, const char* id, horde_kind kind, double timeout_s,
-                        horde_progress_fn on_progress, void* user_data,
-                        horde_result** out_result) {
+                        horde_progress_fn on_progress, void* user_data, horde_result** out_result) {
     if (client == nullptr) {
         return HORDE_ERR_INVALID_ARGUMENT;
     }
@@ -568,14 +573,13 @@ horde_job* horde_job_start(horde_client* client, const char* id, horde_kind kind
             std::lock_guard lock(raw->mu);
             raw->latest = ToProgress(p.status, p.elapsed_s);
         };
-        job->outcome = std::async(
-            std::launch::async,
-            [raw, c = st.Get(), id = std::string(id), kind, options = std::move(options)] {
-                Outcome o = RunWait(*c, id, kind, options);
-                std::lock_guard lock(raw->mu);
-                raw->finished = true;
-                return o;
-            });
+        job->outcome = std::async(std::launch::async, [raw, c = st.Get(), id = std::string(id),
+                                                       kind, options = std::move(options)] {
+            Outcome o = RunWait(*c, id, kind, options);
+            std::lock_guard lock(raw->mu);
+            raw->finished = true;
+            return o;
+        });
         out = job.release();
         return st.Ok();
     });
@@ -723,8 +727,8 @@ horde_status horde_result_fetch_image(horde_client* client, const horde_result* 
     });
 }
 
-horde_status horde_result_save_image(horde_client* client, const horde_result* result,
-                                     size_t index, const char* path) {
+horde_status horde_result_save_image(horde_client* client, const horde_result* result, size_t index,
+                                     const char* path) {
     if (client == nullptr) {
         return HORDE_ERR_INVALID_ARGUMENT;
     }
@@ -741,8 +745,8 @@ horde_status horde_result_save_image(horde_client* client, const horde_result* r
         }
         std::FILE* f = std::fopen(path, "wb");
         if (f == nullptr) {
-            return st.Fail(HORDE_ERR_IO, std::string("cannot open ") + path + ": " +
-                                             std::strerror(errno));
+            return st.Fail(HORDE_ERR_IO,
+                           std::string("cannot open ") + path + ": " + std::strerror(errno));
         }
         const size_t written = std::fwrite(bytes->data(), 1, bytes->size(), f);
         const bool closed = std::fclose(f) == 0;

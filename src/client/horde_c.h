@@ -177,7 +177,7 @@ HORDE_C_API const char* horde_result_json(const horde_result* result);
 /* Number of generations. */
 HORDE_C_API size_t horde_result_count(const horde_result* result);
 /* Per generation (NULL / 0 when `index` is out of range): */
-HORDE_C_API const char* horde_result_text(const horde_result* result, size_t index);  /* text */
+HORDE_C_API const char* horde_result_text(const horde_result* result, size_t index); /* text */
 HORDE_C_API const char* horde_result_image(const horde_result* result,
                                            size_t index); /* URL or base64 */
 HORDE_C_API const char* horde_result_seed(const horde_result* result, size_t index);
@@ -188,9 +188,9 @@ HORDE_C_API const char* horde_result_generation_id(const horde_result* result, s
 HORDE_C_API int horde_result_censored(const horde_result* result, size_t index);
 /* The image's bytes (WebP): downloaded from its URL or decoded from base64. Free *out_bytes
  * with horde_free. */
-HORDE_C_API horde_status horde_result_fetch_image(horde_client* client,
-                                                  const horde_result* result, size_t index,
-                                                  unsigned char** out_bytes, size_t* out_size);
+HORDE_C_API horde_status horde_result_fetch_image(horde_client* client, const horde_result* result,
+                                                  size_t index, unsigned char** out_bytes,
+                                                  size_t* out_size);
 /* Fetches the image and writes it to `path`. */
 HORDE_C_API horde_status horde_result_save_image(horde_client* client, const horde_result* result,
                                                  size_t index, const char* path);

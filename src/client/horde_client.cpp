@@ -127,8 +127,7 @@ ApiResult<httpclient::Response> HordeClient::Perform(const Call& call,
         // A limiter 429 (no rc) was refused before any processing: always safe to repeat.
         const bool may_retry = call.retry_rate_limit || e.rc.empty();
         if (resp.status == 429 && may_retry && attempt < settings_.max_retries) {
-            const double wait_s =
-                e.retry_after_s.value_or(static_cast<double>(1 << attempt));
+            const double wait_s = e.retry_after_s.value_or(static_cast<double>(1 << attempt));
             if (wait_s <= settings_.max_retry_wait_s) {
                 if (!SleepFor(Millis(wait_s), stop)) {
                     return e;
@@ -225,8 +224,8 @@ ApiResult<ImageStatus> HordeClient::GetImageStatus(const std::string& id) const 
     if (id.empty()) {
         return MakeApiError(ErrorKind::kInvalidArgument, "empty request id");
     }
-    auto s = GetDecoded<ImageStatus>("/generate/status/" + PercentEncode(id), false,
-                                     DecodeImageStatus);
+    auto s =
+        GetDecoded<ImageStatus>("/generate/status/" + PercentEncode(id), false, DecodeImageStatus);
     if (s) {
         s->id = id;
     }
@@ -502,23 +501,21 @@ ApiResult<std::vector<WorkerDetails>> HordeClient::ListWorkers(const std::string
     if (!name.empty()) {
         query += (query.empty() ? "" : "&") + std::string("name=") + PercentEncode(name);
     }
-    return GetDecoded<std::vector<WorkerDetails>>(
-        "/workers" + (query.empty() ? "" : "?" + query), false, DecodeWorkerList);
+    return GetDecoded<std::vector<WorkerDetails>>("/workers" + (query.empty() ? "" : "?" + query),
+                                                  false, DecodeWorkerList);
 }
 
 ApiResult<WorkerDetails> HordeClient::GetWorker(const std::string& worker_id) const {
-    return GetDecoded<WorkerDetails>("/workers/" + PercentEncode(worker_id), true,
-                                     DecodeWorker);
+    return GetDecoded<WorkerDetails>("/workers/" + PercentEncode(worker_id), true, DecodeWorker);
 }
 
 ApiResult<WorkerDetails> HordeClient::GetWorkerByName(const std::string& name) const {
-    return GetDecoded<WorkerDetails>("/workers/name/" + PercentEncode(name), true,
-                                     DecodeWorker);
+    return GetDecoded<WorkerDetails>("/workers/name/" + PercentEncode(name), true, DecodeWorker);
 }
 
 ApiResult<std::vector<ModelStatus>> HordeClient::ListModels(const std::string& type) const {
-    return GetDecoded<std::vector<ModelStatus>>("/status/models?type=" + PercentEncode(type),
-                                                false, DecodeModels);
+    return GetDecoded<std::vector<ModelStatus>>("/status/models?type=" + PercentEncode(type), false,
+                                                DecodeModels);
 }
 
 ApiResult<Performance> HordeClient::GetPerformance() const {

@@ -52,36 +52,36 @@ struct ClientSettings {
     std::string api_key = kAnonymousApiKey;
     /// Sent as `Client-Agent`: "name:version:contact" identifies your app to the horde.
     std::string client_agent = kDefaultClientAgent;
-    int request_timeout_ms = 30'000;   // one API call
-    int connect_timeout_ms = 5'000;    // TCP/TLS connect
+    int request_timeout_ms = 30'000;    // one API call
+    int connect_timeout_ms = 5'000;     // TCP/TLS connect
     int download_timeout_ms = 120'000;  // one result download
-    int max_retries = 3;               // retries of a rate-limited (429) call
-    double max_retry_wait_s = 60;      // longest single wait for a 429's Retry-After
+    int max_retries = 3;                // retries of a rate-limited (429) call
+    double max_retry_wait_s = 60;       // longest single wait for a 429's Retry-After
     /// Floor of the poll interval (the horde caches status for 1 s; faster polling only costs
     /// rate limit). Lower it only for tests against a private horde.
     int min_poll_interval_ms = 1000;
     size_t max_download_bytes = 64u << 20;
-    Transport transport;  // empty = libcurl
+    Transport transport{};  // empty = libcurl
 };
 
 /// What a wait reports after each poll.
 struct Progress {
     RequestKind kind = RequestKind::kImage;
-    std::string id;
-    RequestStatus status;  // the lite status: queue position, ETA, finished/processing/waiting
-    double elapsed_s = 0;  // since the wait began
+    std::string id{};
+    RequestStatus status{};  // the lite status: queue position, ETA, finished/processing/waiting
+    double elapsed_s = 0;    // since the wait began
 };
 
 struct WaitOptions {
     /// Called on the waiting thread after every poll (and once with the final status).
-    std::function<void(const Progress&)> on_progress;
+    std::function<void(const Progress&)> on_progress{};
     /// Called by Generate* once the horde accepted the request (id, price, warnings).
-    std::function<void(const AsyncResponse&)> on_submitted;
+    std::function<void(const AsyncResponse&)> on_submitted{};
     int poll_interval_ms = 1000;  // raised to ClientSettings::min_poll_interval_ms
     double timeout_s = 1170;      // the horde drops unserved requests after 20 minutes
     /// Stops the wait: the result is then kCancelled (the request is cancelled on the server
     /// when cancel_on_stop). Signal it from any thread, e.g. a std::stop_source or std::jthread.
-    std::stop_token stop;
+    std::stop_token stop{};
     /// On stop or timeout, cancel the request on the server (DELETE) before returning.
     bool cancel_on_stop = true;
     /// Consecutive failed polls (network errors, 5xx) tolerated before the wait fails.

@@ -183,7 +183,8 @@ TEST_F(ClientTest, RateLimitGivesUpAfterMaxRetries) {
 
 TEST_F(ClientTest, TooManyPromptsOnSubmitIsNotRetried) {
     fake_.Add("POST /generate/text/async",
-              {429, R"({"message":"Parallel requests exceeded","rc":"TooManyPrompts"})",
+              {429,
+               R"({"message":"Parallel requests exceeded","rc":"TooManyPrompts"})",
                {{"retry-after", "0"}}});
     TextRequest req;
     req.prompt = "x";
@@ -286,8 +287,9 @@ TEST_F(ClientTest, TransientPollFailuresAreTolerated) {
 
 TEST_F(ClientTest, NotFoundDuringWaitIsReturned) {
     fake_.Add("GET /generate/check/r1",
-              {404, R"({"message":"Image Waiting Prompt (Check) with ID 'r1' not found.",)"
-                    R"("rc":"RequestNotFound"})",
+              {404,
+               R"({"message":"Image Waiting Prompt (Check) with ID 'r1' not found.",)"
+               R"("rc":"RequestNotFound"})",
                {}});
     auto r = Client().WaitImage("r1", Fast());
     ASSERT_FALSE(r);

@@ -385,8 +385,7 @@ ApiResult<json::array> ParseTopArray(std::string_view text) {
         return std::move(v).error();
     }
     if (!v->is_array()) {
-        return MakeApiError(ErrorKind::kInvalidResponse,
-                            "the server's answer is not a JSON list");
+        return MakeApiError(ErrorKind::kInvalidResponse, "the server's answer is not a JSON list");
     }
     return std::move(v->get_array());
 }
@@ -534,11 +533,16 @@ ModelStatus ReadModel(const json::object& o) {
 }
 
 json::object StatusHeadJson(const RequestStatus& s) {
-    json::object o{{"finished", s.finished},       {"processing", s.processing},
-                        {"restarted", s.restarted},     {"waiting", s.waiting},
-                        {"done", s.done},               {"faulted", s.faulted},
-                        {"wait_time", s.wait_time_s},   {"queue_position", s.queue_position},
-                        {"kudos", s.kudos},             {"is_possible", s.is_possible}};
+    json::object o{{"finished", s.finished},
+                   {"processing", s.processing},
+                   {"restarted", s.restarted},
+                   {"waiting", s.waiting},
+                   {"done", s.done},
+                   {"faulted", s.faulted},
+                   {"wait_time", s.wait_time_s},
+                   {"queue_position", s.queue_position},
+                   {"kudos", s.kudos},
+                   {"is_possible", s.is_possible}};
     if (!s.id.empty()) {
         o["id"] = s.id;
     }

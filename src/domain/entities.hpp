@@ -88,7 +88,7 @@ struct Request {
     int64_t things = 0;  // per job: pixelsteps (image) or tokens (text)
     Kudos kudos_per_job;              // base price K per job (status/async `kudos`)
     Kudos consumed;                   // everything charged so far
-    Kudos hold;  // upfront kudos still reserved for this request (§4.5)
+    Kudos hold;                       // upfront kudos still reserved for this request (§4.5)
     int64_t priority_base_milli = 0;  // requester's balance at request time (milli-kudos)
     bool faulted = false;
     bool cancelled = false;

@@ -62,9 +62,9 @@ TEST(KudosRulesTest, EscrowShareIsHalfForUntrustedOwners) {
 
 TEST(LedgerTest, SettlementBalancesWithEscrowAndForgiveness) {
     const auto now = TimePoint(std::chrono::seconds(1'700'000'000));
-    const auto e = JobSettlementEntry(JobId("j"), UserId(1), Kudos::FromMilli(6850),
-                                      Kudos::FromMilli(3430), UserId(2), Kudos::FromMilli(8610),
-                                      Kudos::FromMilli(1000), now);
+    const auto e =
+        JobSettlementEntry(JobId("j"), UserId(1), Kudos::FromMilli(6850), Kudos::FromMilli(3430),
+                           UserId(2), Kudos::FromMilli(8610), Kudos::FromMilli(1000), now);
     EXPECT_TRUE(IsBalanced(e));
     EXPECT_EQ(e.key, "job:j");
     Kudos owner;

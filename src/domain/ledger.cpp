@@ -112,9 +112,10 @@ LedgerEntry JobSettlementEntry(const JobId& job, UserId owner, Kudos owner_credi
     e.kind = EntryKind::kGeneration;
     e.created = now;
     e.postings.push_back({kSysGeneration, -owner_credit, KudosStat::kNone});
-    e.postings.push_back({UserAccount(owner), owner_credit - owner_escrow, KudosStat::kAccumulated});
+    e.postings.push_back(
+        {UserAccount(owner), owner_credit - owner_escrow, KudosStat::kAccumulated});
     if (owner_escrow != Kudos()) {
-        e.postings.push_back({EscrowAccount(owner), owner_escrow, KudosStat::kEvaluating});
+        e.postings.push_back({EscrowAccount(owner), owner_escrow, KudosStat::kAccumulated});
     }
     e.postings.push_back({UserAccount(requester), -charge, KudosStat::kUsed});
     e.postings.push_back({kSysSpent, charge, KudosStat::kNone});
@@ -146,7 +147,7 @@ LedgerEntry ReleaseEntry(const std::string& key, UserId user, Kudos amount, Time
     e.key = key;
     e.kind = EntryKind::kRelease;
     e.created = now;
-    e.postings.push_back({EscrowAccount(user), -amount, KudosStat::kEvaluating});
+    e.postings.push_back({EscrowAccount(user), -amount, KudosStat::kNone});
     e.postings.push_back({UserAccount(user), amount, KudosStat::kNone});
     return e;
 }

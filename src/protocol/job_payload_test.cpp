@@ -57,7 +57,8 @@ TEST(ImagePopPayload, UnreadableStoredParamsGiveCoreFields) {
 
 TEST(ImagePopPayload, ShapeOverridesStoredSize) {
     // An upfront-kudos downgrade shrinks the request's shape; the payload follows it.
-    domain::Request r = DecodedImage(R"({"prompt": "p", "params": {"width": 1024, "height": 1024}})");
+    domain::Request r =
+        DecodedImage(R"({"prompt": "p", "params": {"width": 1024, "height": 1024}})");
     r.image.width = 768;
     r.image.height = 640;
     const json::object payload = ImagePopPayload(r, 1, 1, false);

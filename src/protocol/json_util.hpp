@@ -68,7 +68,7 @@ struct StringArraySpec {
 /// Reads typed fields of one JSON object, checking types and limits.
 /// Not thread-safe by itself; borrows `object`, which must outlive the reader.
 class FieldReader {
-  public:
+public:
     /// `path` prefixes field names in errors, e.g. "params" gives "params.steps".
     explicit FieldReader(const boost::json::object& object, std::string path = {});
 
@@ -118,7 +118,7 @@ class FieldReader {
     /// The array under `key`, or nullptr when absent.
     Result<const boost::json::array*> OptArray(std::string_view key) const;
 
-  private:
+private:
     const boost::json::object& object_;
     std::string path_;
 };

@@ -64,7 +64,8 @@ Result<WorkerView> HordeService::ModifyWorker(const domain::User& caller, const 
         any = true;
     }
     if (change.name) {
-        if (change.name->size() < kWorkerNameMinChars || change.name->size() > kWorkerNameMaxChars) {
+        if (change.name->size() < kWorkerNameMinChars ||
+            change.name->size() > kWorkerNameMaxChars) {
             return MakeError(ErrorCode::kValidationFailed, "'name' must be 5..100 characters",
                              "name");
         }

@@ -122,6 +122,26 @@ Status HordeService::Commit(store::Batch& batch) {
     return Ok();
 }
 
+namespace {
+
+/// Adds (sign +1) or removes (sign −1) a queued request's unpopped jobs from the counters.
+void CountQueued(HordeService::State& st, const domain::Request& r, int sign) {
+    if (!IsQueued(r)) {
+        return;
+    }
+    const int k = KindIndex(r.kind);
+    const int64_t n = sign * static_cast<int64_t>(r.n);
+    st.queued_jobs[k] += n;
+    st.queued_by_user[k][r.user.value()] += n;
+    if (r.user.value() == 0) {
+        for (const auto& m : r.models) {
+            st.anon_queued_by_model[k][m] += n;
+        }
+    }
+}
+
+}  // namespace
+
 void HordeService::ApplyToMemory(const store::Batch& batch) {
     auto& st = *state_;
     for (const auto& m : batch.mutations) {
@@ -152,14 +172,10 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             auto old = st.requests.find(r.id.value());
             if (old != st.requests.end()) {
                 st.holds_milli[old->second.user.value()] -= old->second.hold.milli();
-                if (IsQueued(old->second)) {
-                    st.queued_jobs[k] -= old->second.n;
-                }
+                CountQueued(st, old->second, -1);
             }
             st.holds_milli[r.user.value()] += r.hold.milli();
-            if (IsQueued(r)) {
-                st.queued_jobs[k] += r.n;
-            }
+            CountQueued(st, r, +1);
             auto qk = st.queue_key_of.find(r.id.value());
             if (qk != st.queue_key_of.end()) {
                 st.queue[k].erase(qk->second);
@@ -179,9 +195,7 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
                 continue;
             }
             st.holds_milli[it->second.user.value()] -= it->second.hold.milli();
-            if (IsQueued(it->second)) {
-                st.queued_jobs[KindIndex(it->second.kind)] -= it->second.n;
-            }
+            CountQueued(st, it->second, -1);
             auto qk = st.queue_key_of.find(dr->id.value());
             if (qk != st.queue_key_of.end()) {
                 st.queue[KindIndex(it->second.kind)].erase(qk->second);
@@ -373,6 +387,8 @@ Result<HordeService::TestUser> HordeService::UpsertTestUser(const std::string& u
         u.id = UserId(st.next_user_id);
         u.oauth_id = oauth_id;
         u.created = now;
+        // As in the reference, an account whose login id is a UUID has no OAuth provider.
+        u.pseudonymous = IsUuid(oauth_id);
     }
     u.username = username;
     u.last_active = now;

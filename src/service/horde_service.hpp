@@ -207,8 +207,8 @@ public:
     // ---- kudos
     /// POST /kudos/transfer: whole kudos from `source` to the user `username` ("name#id").
     /// A non-empty `idempotency_key` makes a retry with the same body return the first result.
-    Result<Kudos> Transfer(const domain::User& source, const std::string& username,
-                           int64_t amount, const std::string& idempotency_key);
+    Result<Kudos> Transfer(const domain::User& source, const std::string& username, int64_t amount,
+                           const std::string& idempotency_key);
     /// POST /kudos/award: admins (and user 1) grant kudos.
     Result<Kudos> Award(const domain::User& caller, const std::string& username, Kudos amount);
     struct UserChange {

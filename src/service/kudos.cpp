@@ -22,7 +22,13 @@ constexpr int kTransferPingPongWindowS = 60;
 constexpr int kDowngradeMinSide = 512;
 constexpr int kDowngradeMinSteps = 5;
 
-std::string WholeKudos(Kudos k) { return std::to_string(static_cast<int64_t>(std::ceil(k.ToDouble()))); }
+std::string FloorKudos(Kudos k) {
+    return std::to_string(static_cast<int64_t>(std::floor(k.ToDouble())));
+}
+
+std::string WholeKudos(Kudos k) {
+    return std::to_string(static_cast<int64_t>(std::ceil(k.ToDouble())));
+}
 
 void DowngradeImage(domain::ImageShape& shape, int max_res) {
     const double pixels = static_cast<double>(shape.width) * shape.height;
@@ -46,8 +52,7 @@ void DowngradeImage(domain::ImageShape& shape, int max_res) {
 
 }  // namespace
 
-Status HordeService::ApplyUpfront(domain::Request& r, const domain::User& u,
-                                  bool allow_downgrade) {
+Status HordeService::ApplyUpfront(domain::Request& r, const domain::User& u, bool allow_downgrade) {
     const auto& st = *state_;
     const auto now = clock_.Now();
     int threads = 0;
@@ -68,10 +73,9 @@ Status HordeService::ApplyUpfront(domain::Request& r, const domain::User& u,
         max_res = domain::ImageMaxResolution(threads, queued, baseline);
         needs = domain::ImageNeedsUpfront(r.image, r.slow_workers, domain::kDefaultModelMaxSteps,
                                           max_res);
-        amount = domain::ImageEstimate(r.kudos_per_job, r.jobs,
-                                       domain::FamilyEstimateMultiplier(baseline),
-                                       r.image.has_source_image, r.image.post_processing,
-                                       r.slow_workers, r.worker_blacklist);
+        amount = domain::ImageEstimate(
+            r.kudos_per_job, r.jobs, domain::FamilyEstimateMultiplier(baseline),
+            r.image.has_source_image, r.image.post_processing, r.slow_workers, r.worker_blacklist);
     } else {
         max_tokens = domain::TextMaxTokens(threads, queued);
         needs = domain::TextNeedsUpfront(r.slow_workers, r.text.max_length, threads, queued);
@@ -183,13 +187,13 @@ Result<Kudos> HordeService::Transfer(const domain::User& source, const std::stri
     }
     // A retry with the same Idempotency-Key and body answers like the first call.
     const std::string idem_marker =
-        idempotency_key.empty() ? std::string()
-                                : "idem:" + std::to_string(source.id.value()) + ":" + idempotency_key;
-    const std::string entry_key =
         idempotency_key.empty()
-            ? "transfer:" + NewUuid()
-            : idem_marker + "|to=" + std::to_string(dest->id.value()) + "|amount=" +
-                  std::to_string(amount);
+            ? std::string()
+            : "idem:" + std::to_string(source.id.value()) + ":" + idempotency_key;
+    const std::string entry_key = idempotency_key.empty()
+                                      ? "transfer:" + NewUuid()
+                                      : idem_marker + "|to=" + std::to_string(dest->id.value()) +
+                                            "|amount=" + std::to_string(amount);
     if (!idempotency_key.empty()) {
         HORDE_TRY(const bool replay, store_.HasEntry(entry_key));
         if (replay) {
@@ -227,7 +231,7 @@ Result<Kudos> HordeService::Transfer(const domain::User& source, const std::stri
     const Kudos k = Kudos::FromWhole(amount);
     if (AvailableOf(source) < k) {
         return MakeError(ErrorCode::kKudosTransferNotEnough,
-                         "You have " + WholeKudos(std::max(Kudos(), AvailableOf(source))) +
+                         "You have " + FloorKudos(std::max(Kudos(), AvailableOf(source))) +
                              " kudos available to send (your balance minus its floor of " +
                              WholeKudos(domain::BalanceFloor(source)) + " and upfront holds).");
     }
@@ -267,10 +271,9 @@ Result<Kudos> HordeService::Award(const domain::User& caller, const std::string&
                          "An award must be a positive amount of kudos.");
     }
     store::Batch b;
-    b.Add(store::PostEntry{domain::GrantEntry("award:" + NewUuid(), domain::EntryKind::kAward,
-                                              dest->id, amount, clock_.Now(),
-                                              "award by user " +
-                                                  std::to_string(caller.id.value()))});
+    b.Add(store::PostEntry{
+        domain::GrantEntry("award:" + NewUuid(), domain::EntryKind::kAward, dest->id, amount,
+                           clock_.Now(), "award by user " + std::to_string(caller.id.value()))});
     HORDE_TRY_STATUS(Commit(b));
     return amount;
 }
@@ -310,10 +313,9 @@ Result<HordeService::UserChangeResult> HordeService::ModifyUser(const domain::Us
     UserChangeResult out;
     std::string memo = "by user " + std::to_string(caller.id.value()) + ":";
     if (c.kudos) {
-        b.Add(store::PostEntry{domain::GrantEntry("admin:" + NewUuid(), domain::EntryKind::kAdmin,
-                                                  u.id, *c.kudos, now,
-                                                  "adjustment by user " +
-                                                      std::to_string(caller.id.value()))});
+        b.Add(store::PostEntry{
+            domain::GrantEntry("admin:" + NewUuid(), domain::EntryKind::kAdmin, u.id, *c.kudos, now,
+                               "adjustment by user " + std::to_string(caller.id.value()))});
         out.new_kudos = BalanceOf(u.id) + *c.kudos;
     }
     if (c.moderator) {
@@ -358,9 +360,8 @@ Result<HordeService::UserChangeResult> HordeService::ModifyUser(const domain::Us
         }
     }
     b.Add(store::PutUser{u});
-    b.Add(store::PostEntry{domain::AuditEntry("audit:" + NewUuid(), now,
-                                              "user " + std::to_string(u.id.value()) + " " +
-                                                  memo)});
+    b.Add(store::PostEntry{domain::AuditEntry(
+        "audit:" + NewUuid(), now, "user " + std::to_string(u.id.value()) + " " + memo)});
     HORDE_TRY_STATUS(Commit(b));
     out.user = u;
     return out;

@@ -179,21 +179,19 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
                              "Worker with ID '" + w.value() + "' not found.");
         }
     }
-    // Concurrency: unpopped jobs of this user's queued requests of this kind.
-    int queued = 0;
-    for (const auto& [id, other] : st.requests) {
-        if (other.user != caller.user.id || other.kind != r.kind || !IsQueued(other)) {
-            continue;
+    // Concurrency: unpopped jobs of this user's queued requests of this kind. Anonymous
+    // requests count only against queued anonymous requests for the same models.
+    const int k = KindIndex(r.kind);
+    int64_t queued = 0;
+    if (caller.user.anonymous && !r.models.empty()) {
+        for (const auto& m : r.models) {
+            auto it = st.anon_queued_by_model[k].find(m);
+            queued =
+                std::max<int64_t>(queued, it == st.anon_queued_by_model[k].end() ? 0 : it->second);
         }
-        if (caller.user.anonymous && !r.models.empty()) {
-            const bool shares = std::any_of(r.models.begin(), r.models.end(), [&](auto& m) {
-                return std::find(other.models.begin(), other.models.end(), m) != other.models.end();
-            });
-            if (!shares) {
-                continue;
-            }
-        }
-        queued += other.n;
+    } else {
+        auto it = st.queued_by_user[k].find(caller.user.id.value());
+        queued = it == st.queued_by_user[k].end() ? 0 : it->second;
     }
     if (queued + r.jobs > caller.user.concurrency) {
         cleanup();
@@ -225,8 +223,8 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
     r.consumed = tax;
     store::Batch b;
     b.Add(store::PutRequest{r});
-    b.Add(store::PostEntry{domain::ActivationEntry(r.id, caller.user.id, tax,
-                                                   ForgivenFor(caller.user, tax), now)});
+    b.Add(store::PostEntry{
+        domain::ActivationEntry(r.id, caller.user.id, tax, ForgivenFor(caller.user, tax), now)});
     b.Add(store::AddUserStat{caller.user.id,
                              r.kind == GenKind::kImage ? "request.image" : "request.text",
                              static_cast<double>(r.jobs)});
@@ -380,6 +378,7 @@ Result<RequestView> HordeService::CancelRequest(GenKind kind, const std::string&
     domain::Request r = it->second;
     r.n = 0;
     r.cancelled = true;
+    r.hold = Kudos();  // nothing more will be handed out: release the upfront reservation
     // Jobs already handed out still finish and settle; the request is done once they end.
     r.jobs = before.finished;
     store::Batch b;

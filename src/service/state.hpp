@@ -54,6 +54,9 @@ struct HordeService::State {
     std::unordered_map<int64_t, int64_t> holds_milli;
     /// Unpopped jobs (sum of n) over queued requests, per kind.
     int64_t queued_jobs[2] = {0, 0};
+    /// Unpopped jobs per requester, and for anonymous requests per model, per kind.
+    std::unordered_map<int64_t, int64_t> queued_by_user[2];
+    std::unordered_map<std::string, int64_t> anon_queued_by_model[2];
     /// Recent transfers (from, to) → time, for the 60 s ping-pong rule.
     std::map<std::pair<int64_t, int64_t>, TimePoint> recent_transfers;
     int64_t next_user_id = 1;

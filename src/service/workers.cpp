@@ -152,8 +152,9 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     };
     auto check = [&](const domain::Request& r) {
         auto requester = st.users.find(r.user.value());
+        // The request's own upfront hold already covers it.
         const Kudos available =
-            requester != st.users.end() ? AvailableOf(requester->second) : Kudos();
+            requester != st.users.end() ? AvailableOf(requester->second) + r.hold : Kudos();
         domain::MatchContext ctx{
             .worker = w,
             .caps = caps,
@@ -399,9 +400,8 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
     auto requester_it = st.users.find(r.user.value());
     const Kudos forgiven =
         requester_it == st.users.end() ? Kudos() : ForgivenFor(requester_it->second, charge);
-    b.Add(store::PostEntry{domain::JobSettlementEntry(job.id, job.worker_owner, owner_credit,
-                                                      owner_escrow, r.user, charge, forgiven,
-                                                      now)});
+    b.Add(store::PostEntry{domain::JobSettlementEntry(
+        job.id, job.worker_owner, owner_credit, owner_escrow, r.user, charge, forgiven, now)});
     r.consumed += charge;
     r.hold = std::max(Kudos(), r.hold - charge);
     r.expiry = now + std::chrono::seconds(domain::kRequestLifetimeS);

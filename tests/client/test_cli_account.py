@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import time
 
 import pytest
@@ -43,12 +44,21 @@ def test_anonymous_without_a_key(cli: Cli):
 
 
 def test_transfer_reports_the_servers_error(cli: Cli, server: Server):
-    # POST /kudos/transfer is not served yet: the CLI shows the 404 and exits "rejected".
+    # A recipient that does not exist: 400 InvalidTargetUsername from the kudos endpoint (404
+    # from a horde that does not serve /kudos/transfer yet). Either way: "rejected", with the
+    # server's own status, rc and message.
     acct = server.user()
-    other = server.user()
-    r = cli.run("transfer", other.alias, "10", key=acct.key)
+    r = cli.run("transfer", "nobody#999999", "10", key=acct.key)
     assert r.returncode == 5, (r.returncode, r.stderr)
-    assert "HTTP 404" in r.stderr
+    assert re.search(r"HTTP (400|404)", r.stderr), r.stderr
+    assert r.stdout == ""
+
+
+def test_transfer_from_anonymous_is_refused(cli: Cli, server: Server):
+    other = server.user()
+    r = cli.run("transfer", other.alias, "10")
+    assert r.returncode in (4, 5), (r.returncode, r.stderr)
+    assert "horde: error:" in r.stderr
 
 
 @pytest.mark.xfail(strict=False, reason="transfer endpoint lands with the kudos issue")

@@ -104,3 +104,22 @@ def test_sigterm_with_a_short_shutdown_timeout_faults_the_job(horde, users, back
     status = wait_for(lambda: (s := text_status(horde, rid))["restarted"] >= 1 and s,
                       timeout=10, what="the job to be reported faulted")
     assert status["processing"] == 0 and status["finished"] == 0, status
+
+
+def test_server_crash_during_an_image_job_upload_retries_and_lands(horde, users, backends,
+                                                                   workers):
+    from .test_worker_image import assert_webp, download, image_request
+    sd = backends("a1111")
+    sd.delay_s = 1.5
+    owner, client = users.make(), users.make()
+    w = workers(owner["api_key"], "a1111", sd.url)
+    rid = image_request(horde, client["api_key"], params={"steps": 5, "seed": "9"})
+    assert sd.generation_started.wait(15), w.log()[-2000:]
+    horde.kill9()
+    w.wait_log(r"upload failed \(.*\); retrying", timeout=15)
+    restart_on_same_port(horde)
+    status = wait_done(horde, rid, "image", worker=w)
+    assert status["finished"] == 1 and status["restarted"] == 0, status
+    gen = status["generations"][0]
+    assert gen["seed"] == "9"
+    assert_webp(download(gen["img"]), (512, 512))

@@ -898,10 +898,9 @@ TEST(SqliteStoreTest, CheckLedgerIsCleanAfterManyEntries) {
     for (int i = 0; i < kRounds; ++i) {
         Batch b;
         const auto job = JobId("job" + std::to_string(i));
-        b.Add(PostEntry{domain::JobSettlementEntry(job, UserId(i % 7 + 1),
-                                                   Kudos::FromMilli(1'000 + i), Kudos(),
-                                                   UserId(i % 5 + 1),
-                                                   Kudos::FromMilli(1'234 + 3 * i), Kudos(), now)});
+        b.Add(PostEntry{domain::JobSettlementEntry(
+            job, UserId(i % 7 + 1), Kudos::FromMilli(1'000 + i), Kudos(), UserId(i % 5 + 1),
+            Kudos::FromMilli(1'234 + 3 * i), Kudos(), now)});
         b.Add(PostEntry{domain::UptimeEntry("up" + std::to_string(i), UserId(i % 3 + 1),
                                             Kudos::FromMilli(777), i % 2 == 0, now)});
         b.Add(PostEntry{domain::TransferEntry("tr" + std::to_string(i), UserId(1), UserId(2),
