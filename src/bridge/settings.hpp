@@ -10,7 +10,8 @@ namespace horde::bridge {
 /// The version this worker reports in its bridge_agent ("Horde Worker:<version>:<url>").
 inline constexpr const char* kWorkerVersion = "0.1.0";
 inline constexpr const char* kWorkerName = "Horde Worker";
-inline constexpr const char* kWorkerUrl = "https://github.com/horde-cpp/horde";
+/// Where to read about this worker; the third field of bridge_agent is informational.
+inline constexpr const char* kWorkerUrl = "docs/worker.md";
 
 enum class JobKind { kText, kImage };
 

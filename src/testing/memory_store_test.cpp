@@ -72,8 +72,8 @@ TEST(MemoryStoreTest, PostingsUpdateBalancesAndKudosStats) {
     EXPECT_EQ(snap.balances_milli.at(domain::kSysSpent), 12'250);
     EXPECT_EQ(snap.balances_milli.at(domain::kSysUptime), -5'000);
     // Escrow postings count toward their user; system accounts have no stats.
-    EXPECT_EQ(snap.user_stats.at(2).at("kudos.accumulated"), 6.5);
-    EXPECT_EQ(snap.user_stats.at(2).at("kudos.evaluating"), 4.0);
+    // Both the spendable part and the escrowed part of a job reward count as accumulated.
+    EXPECT_EQ(snap.user_stats.at(2).at("kudos.accumulated"), 10.5);
     EXPECT_EQ(snap.user_stats.at(2).at("kudos.uptime"), 5.0);
     EXPECT_EQ(snap.user_stats.at(3).at("kudos.used"), -12.25);
     EXPECT_EQ(snap.user_stats.at(3).at("usage.megapixelsteps"), 3.75);

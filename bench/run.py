@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""Load benchmark of horded (issue 6).
+
+Builds a realistic state through the public API (users with varied kudos, image and text
+workers with varied capabilities, N queued image and text requests over 50 models of each
+kind), then measures each endpoint for a fixed time with a fixed number of connections
+using Debian's `wrk` (bench/lua/replay.lua replays prepared request lists).
+
+    python3 bench/run.py --preset smoke     # small, < 60 s, CI: exits 0 when every phase ran
+    python3 bench/run.py --preset full      # 100k requests, 1k users, 1k workers, < 10 min
+
+Requires: python3 (stdlib only) and wrk (apt-get install wrk). Load goes to 127.0.0.1 only.
+Prints a table (req/s, p50, p99, ratio to the same-run heartbeat baseline) and, with --json
+FILE, writes the results as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LUA = REPO / "bench" / "lua" / "replay.lua"
+
+PRESETS = {
+    #          requests users workers nomatch duration connections intake_pool rt_threads
+    "smoke": dict(requests=2000, users=50, workers=60, nomatch_workers=8, duration=2.0,
+                  connections=8, intake_pool=3000, rt_threads=2),
+    "full": dict(requests=100_000, users=1000, workers=1000, nomatch_workers=16, duration=10.0,
+                 connections=16, intake_pool=60_000, rt_threads=4),
+}
+
+IMAGE_MODELS = [f"BenchDiffusion {i:02d}" for i in range(45)] + [
+    f"BenchDiffusion XL {i:02d}" for i in range(5)]
+TEXT_MODELS = [f"koboldcpp/BenchLM-{[7, 8, 13, 20, 70][i % 5]}B-v{i:02d}" for i in range(50)]
+REGEN = "AI Horde Worker reGen:9.0.2:https://github.com/Haidra-Org/horde-worker-reGen"
+KOBOLD = "KoboldCppEmbedWorker:2:https://github.com/LostRuins/koboldcpp"
+WORDS = ("a lighthouse at dusk over a stormy sea with gulls and rain oil painting portrait of an "
+         "old fisherman detailed cinematic lighting castle forest dragon city night neon").split()
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Server
+
+
+class Server:
+    def __init__(self, binary: Path, data_dir: Path, threads: int):
+        self.proc = subprocess.Popen(
+            [str(binary), "--port", "0", "--bind", "127.0.0.1", "--data-dir", str(data_dir),
+             "--test-mode", "--threads", str(threads), "--log-level", "warn"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.time() + 30
+        self.port = None
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.match(r"LISTENING (\d+)", line.strip())
+            if m:
+                self.port = int(m.group(1))
+                break
+        if self.port is None:
+            self.proc.kill()
+            raise SystemExit("horded did not print LISTENING <port>")
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for _ in self.proc.stdout:
+            pass
+
+    def rss_kib(self) -> int:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def cpu_s(self) -> float:
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Client:
+    """One keep-alive connection per thread (http.client)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.local = threading.local()
+
+    def conn(self):
+        c = getattr(self.local, "c", None)
+        if c is None:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.local.c = c
+        return c
+
+    def call(self, method, path, body=None, key=None):
+        headers = {"Content-Type": "application/json", "Client-Agent": "horde-bench:1:local"}
+        if key:
+            headers["apikey"] = key
+        data = json.dumps(body) if body is not None else None
+        for attempt in range(2):
+            c = self.conn()
+            try:
+                c.request(method, path, body=data, headers=headers)
+                r = c.getresponse()
+                raw = r.read()
+                return r.status, (json.loads(raw) if raw else None)
+            except (http.client.HTTPException, OSError):
+                c.close()
+                self.local.c = None
+                if attempt:
+                    raise
+        raise AssertionError
+
+
+# ---------------------------------------------------------------------------------------------
+# State
+
+
+def prompt(rng: random.Random) -> str:
+    n = rng.choice([4, 8, 16, 32, 64])
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def image_request(rng: random.Random) -> dict:
+    models = [rng.choice(IMAGE_MODELS)] if rng.random() < 0.9 else rng.sample(IMAGE_MODELS, 2)
+    params = {
+        "width": rng.choice(range(512, 1025, 64)),
+        "height": rng.choice(range(512, 1025, 64)),
+        "steps": rng.choice([10, 20, 25, 30, 40]),
+        "sampler_name": rng.choice(["k_euler_a", "k_dpmpp_2m", "k_euler"]),
+        "cfg_scale": rng.choice([5.0, 7.0, 7.5]),
+        "karras": rng.random() < 0.5,
+        "n": 1 if rng.random() < 0.9 else 2,
+    }
+    if rng.random() < 0.1:
+        params["post_processing"] = ["GFPGAN"]
+    if rng.random() < 0.05:
+        params["hires_fix"] = True
+    return {
+        "prompt": prompt(rng),
+        "params": params,
+        "models": models,
+        "nsfw": rng.random() < 0.3,
+        "censor_nsfw": rng.random() < 0.2,
+        "trusted_workers": rng.random() < 0.1,
+        "slow_workers": rng.random() < 0.9,
+        "r2": True,
+    }
+
+
+def text_request(rng: random.Random) -> dict:
+    return {
+        "prompt": prompt(rng) * rng.choice([1, 2, 4]),
+        "params": {"max_length": rng.choice([80, 120, 200, 512]),
+                   "max_context_length": rng.choice([1024, 2048, 4096]), "n": 1},
+        "models": [rng.choice(TEXT_MODELS)],
+        "trusted_workers": rng.random() < 0.1,
+    }
+
+
+def worker_pop_body(rng: random.Random, name: str, image: bool, models=None) -> dict:
+    if image:
+        return {
+            "name": name,
+            "models": models or rng.sample(IMAGE_MODELS, rng.choice([1, 2, 5, 10])),
+            "bridge_agent": REGEN,
+            "max_pixels": rng.choice([262144, 589824, 1048576, 4194304]),
+            "nsfw": rng.random() < 0.7,
+            "threads": rng.choice([1, 1, 2]),
+            "allow_img2img": True, "allow_painting": rng.random() < 0.5,
+            "allow_post_processing": rng.random() < 0.7, "allow_lora": rng.random() < 0.5,
+            "allow_controlnet": False, "amount": 1,
+        }
+    return {
+        "name": name,
+        "models": models or rng.sample(TEXT_MODELS, rng.choice([1, 1, 2, 3])),
+        "bridge_agent": KOBOLD,
+        "max_length": 512, "max_context_length": rng.choice([2048, 4096, 8192]),
+        "threads": 1, "nsfw": rng.random() < 0.7, "amount": 1,
+    }
+
+
+def pmap(fn, items, workers=8):
+    with cf.ThreadPoolExecutor(workers) as ex:
+        return list(ex.map(fn, items))
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk driver
+
+
+def write_lines(path: Path, rows):
+    with open(path, "w") as f:
+        for method, p, key, tag, body in rows:
+            b = json.dumps(body, separators=(",", ":")) if body is not None else ""
+            assert "\t" not in b and "\n" not in b
+            f.write(f"{method}\t{p}\t{key or ''}\t{tag}\t{b}\n")
+
+
+def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cycle",
+            capture: Path | None = None, expected: int | None = None, timeout_s=None):
+    """Runs wrk; returns its BENCHJSON dict (+ captured rows when capture is set).
+
+    With `expected`, wrk is interrupted (SIGINT, it then prints its summary) as soon as that many
+    answers were captured, so `once` runs are timed by their real length."""
+    cmd = ["wrk", "-t", str(connections), "-c", str(connections),
+           "-d", f"{int(timeout_s or duration)}s" if (timeout_s or duration) >= 1 else "1s",
+           "--timeout", "30s", "-s", str(LUA), f"http://127.0.0.1:{port}", "--",
+           str(lines_file), str(connections), mode, str(capture) if capture else ""]
+    if capture:
+        for f in capture.parent.glob(capture.name + "*"):
+            f.unlink()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if expected is not None and capture is not None:
+        files = [Path(str(capture) + str(i)) for i in range(1, connections + 1)]
+        for f in files:
+            _line_cache.pop(f, None)
+        while proc.poll() is None:
+            time.sleep(0.1)
+            if sum(_count_lines(f) for f in files) >= expected:
+                proc.send_signal(signal.SIGINT)
+                break
+    out, _ = proc.communicate()
+    m = re.search(r"BENCHJSON (\{.*\})", out)
+    if not m:
+        raise RuntimeError("wrk failed:\n" + out)
+    res = json.loads(m.group(1))
+    if capture:
+        rows = []
+        for i in range(1, connections + 1):
+            f = Path(str(capture) + str(i))
+            if f.exists():
+                for line in f.read_text().splitlines():
+                    key, tag, status, rid = line.split("\t")
+                    rows.append((key, tag, int(status), rid))
+        res["captured"] = rows
+    return res
+
+
+_line_cache: dict = {}
+
+
+def _count_lines(f: Path) -> int:
+    off, n = _line_cache.get(f, (0, 0))
+    try:
+        with open(f, "rb") as fh:
+            fh.seek(off)
+            chunk = fh.read()
+    except FileNotFoundError:
+        return 0
+    n += chunk.count(b"\n")
+    _line_cache[f] = (off + len(chunk), n)
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# Benchmark
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="smoke")
+    ap.add_argument("--horded", default=os.environ.get("HORDED", str(REPO / "build/apps/horded/horded")))
+    ap.add_argument("--threads", type=int, default=2, help="horded --threads")
+    ap.add_argument("--requests", type=int)
+    ap.add_argument("--users", type=int)
+    ap.add_argument("--workers", type=int)
+    ap.add_argument("--duration", type=float, help="seconds per measured phase")
+    ap.add_argument("--connections", type=int)
+    ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--json", help="write results as JSON to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    args = ap.parse_args()
+    cfg = dict(PRESETS[args.preset])
+    for k in ("requests", "users", "workers", "duration", "connections"):
+        if getattr(args, k) is not None:
+            cfg[k] = getattr(args, k)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    rng = random.Random(args.seed)
+    t_start = time.time()
+    tmp = Path(tempfile.mkdtemp(prefix="horde-bench-"))
+    binary = tmp / "horded"
+    shutil.copy2(args.horded, binary)  # a rebuild during the run must not swap the binary
+    (tmp / "data").mkdir()
+    D, C = cfg["duration"], cfg["connections"]
+    results: dict = {"preset": args.preset, "config": cfg, "phases": {}, "memory": {},
+                     "machine": machine()}
+    failures = []
+    srv = Server(binary, tmp / "data", args.threads)
+    cl = Client(srv.port)
+    try:
+        time.sleep(1.0)
+        cl.call("GET", "/api/v2/status/heartbeat")
+        rss_idle = srv.rss_kib()
+        log(f"[bench] horded pid {srv.proc.pid} port {srv.port}: idle RSS {rss_idle} KiB")
+
+        # --- users ---------------------------------------------------------------------------
+        st, admin = cl.call("POST", "/api/v2/dev/test-user",
+                            {"username": "bench_admin", "oauth_id": "bench_admin",
+                             "kudos": 10_000_000, "trusted": True, "moderator": True})
+        assert st in (200, 201), (st, admin)
+        admin_key = admin["api_key"]
+        kudos_choices = [0, 10, 100, 1000, 10_000, 100_000, 1_000_000]
+
+        def mk_user(i):
+            st, u = cl.call("POST", "/api/v2/dev/test-user",
+                            {"username": f"bench_u{i}", "oauth_id": f"bench_u{i}",
+                             "kudos": kudos_choices[i % len(kudos_choices)],
+                             "trusted": i % 3 == 0, "moderator": False})
+            assert st in (200, 201), (st, u)
+            st2, b2 = cl.call("PUT", f"/api/v2/users/{u['user_id']}",
+                              {"concurrency": 1_000_000}, key=admin_key)
+            assert st2 == 200, (st2, b2)
+            return u["api_key"]
+
+        t0 = time.time()
+        user_keys = pmap(mk_user, range(cfg["users"]))
+        log(f"[bench] {len(user_keys)} users in {time.time() - t0:.1f}s")
+
+        # --- workers (they register on their first pop, queue still empty) --------------------
+        workers = []  # (key, kind, body)
+        for i in range(cfg["workers"]):
+            image = i % 5 < 3
+            body = worker_pop_body(rng, f"bench_w{i}", image)
+            workers.append((user_keys[i % len(user_keys)], "image" if image else "text", body))
+        nomatch = []
+        for i in range(cfg["nomatch_workers"]):
+            body = worker_pop_body(rng, f"bench_nomatch{i}", True, models=["Unrequested Model"])
+            body["max_pixels"] = 4194304
+            body["nsfw"] = True
+            nomatch.append((user_keys[i % len(user_keys)], "image", body))
+
+        def pop_path(kind):
+            return "/api/v2/generate/pop" if kind == "image" else "/api/v2/generate/text/pop"
+
+        def register(w):
+            st, b = cl.call("POST", pop_path(w[1]), w[2], key=w[0])
+            assert st == 200, (st, b)
+
+        t0 = time.time()
+        pmap(register, workers + nomatch)
+        log(f"[bench] {len(workers) + len(nomatch)} workers registered in {time.time() - t0:.1f}s")
+        rss_before = srv.rss_kib()
+
+        # --- fill: N async requests through wrk (durable intake) ------------------------------
+        def async_rows(n, r):
+            rows, prompt_bytes = [], 0
+            for _ in range(n):
+                key = user_keys[r.randrange(len(user_keys))]
+                if r.random() < 0.6:
+                    body = image_request(r)
+                    rows.append(("POST", "/api/v2/generate/async", key, "image", body))
+                else:
+                    body = text_request(r)
+                    rows.append(("POST", "/api/v2/generate/text/async", key, "text", body))
+                prompt_bytes += len(body["prompt"])
+            return rows, prompt_bytes
+
+        fill_rows, prompt_bytes = async_rows(cfg["requests"], rng)
+        fill_file = tmp / "fill.txt"
+        write_lines(fill_file, fill_rows)
+        fc = max(C, 16)
+        log(f"[bench] filling {len(fill_rows)} requests with {fc} connections ...")
+        t0 = time.time()
+        res = run_wrk(srv.port, fill_file, 0, fc, mode="once", capture=tmp / "cap_fill_",
+                      expected=len(fill_rows), timeout_s=3600)
+        fill_s = time.time() - t0
+        accepted = [(k, tag, rid) for k, tag, status, rid in res["captured"] if status == 202]
+        bad = [s for _, _, s, _ in res["captured"] if s != 202]
+        if bad:
+            failures.append(f"fill: {len(bad)} non-202 answers (e.g. {bad[:5]})")
+        record(results, "intake (fill, durable)", res, len(res["captured"]) / fill_s)
+        time.sleep(0.5)
+        rss_after = srv.rss_kib()
+        log(f"[bench] queued {len(accepted)} in {fill_s:.1f}s; RSS {rss_before} -> {rss_after} KiB")
+        image_ids = [rid for _, tag, rid in accepted if tag == "image"]
+        text_ids = [rid for _, tag, rid in accepted if tag == "text"]
+        results["memory"] = {
+            "idle_rss_kib": rss_idle,
+            "before_queueing_rss_kib": rss_before,
+            "after_queueing_rss_kib": rss_after,
+            "queued": len(accepted),
+            "bytes_per_request": (rss_after - rss_before) * 1024 / max(1, len(accepted)),
+            "avg_prompt_bytes": prompt_bytes / max(1, len(fill_rows)),
+        }
+        results["memory"]["bytes_per_request_beyond_prompt"] = (
+            results["memory"]["bytes_per_request"] - results["memory"]["avg_prompt_bytes"])
+
+        def phase(name, rows, mode="cycle", capture=None, expected=None, conns=C):
+            f = tmp / (re.sub(r"\W+", "_", name) + ".txt")
+            write_lines(f, rows)
+            cpu0 = srv.cpu_s()
+            r = run_wrk(srv.port, f, D, conns, mode=mode,
+                        capture=tmp / capture if capture else None, expected=expected,
+                        timeout_s=D)
+            r["server_cpu_s"] = srv.cpu_s() - cpu0
+            rps = r["requests"] / (r["duration_us"] / 1e6)
+            record(results, name, r, rps)
+            errs = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+            if r["requests"] == 0:
+                failures.append(f"{name}: no request completed")
+            elif errs:
+                failures.append(f"{name}: {errs} errors/non-2xx ({r})")
+            log(f"[bench] {name}: {rps:.0f} req/s p50 {r['p50_us']} us p99 {r['p99_us']} us")
+            return r
+
+        # --- baseline ---------------------------------------------------------------------------
+        phase("heartbeat (baseline)", [("GET", "/api/v2/status/heartbeat", "", "-", None)])
+
+        # --- check / status over many ids -------------------------------------------------------
+        ids_sample = image_ids[:]
+        rng.shuffle(ids_sample)
+        phase("image check", [("GET", f"/api/v2/generate/check/{i}", "", "-", None)
+                              for i in ids_sample[:20000]])
+        st_rows = [("GET", f"/api/v2/generate/text/status/{i}", "", "-", None)
+                   for i in text_ids[:10000]]
+        st_rows += [("GET", f"/api/v2/generate/status/{i}", "", "-", None)
+                    for i in ids_sample[:10000]]
+        rng.shuffle(st_rows)
+        phase("status (image+text)", st_rows)
+
+        # --- pop when nothing matches (walks the queue; skipped counts computed) ----------------
+        st, sample = cl.call("POST", "/api/v2/generate/pop", nomatch[0][2], key=nomatch[0][0])
+        results["nomatch_sample_skipped"] = sample.get("skipped") if isinstance(sample, dict) else None
+        if st != 200 or sample.get("id") is not None:
+            failures.append(f"pop nomatch sample: {st} {sample}")
+        log(f"[bench] nothing-matches pop skipped: {results['nomatch_sample_skipped']}")
+        phase("pop, nothing matches", [("POST", pop_path(k), key, k, b) for key, k, b in nomatch])
+
+        # --- pop when work matches (jobs captured for submit) -----------------------------------
+        pm_rows = [("POST", pop_path(k), key, k, b) for key, k, b in workers]
+        rng.shuffle(pm_rows)
+        r = phase("pop, work matches", pm_rows, capture="cap_pop_")
+        got = [(k, tag, rid) for k, tag, status, rid in r["captured"] if rid != "-"]
+        results["phases"]["pop, work matches"]["jobs_handed_out"] = len(got)
+        text_jobs = [(k, rid) for k, tag, rid in got if tag == "text"]
+        log(f"[bench] pops handed out {len(got)} jobs ({len(text_jobs)} text)")
+
+        # --- submit (text jobs from the pop phase, each once) -----------------------------------
+        if text_jobs:
+            sub_rows = [("POST", "/api/v2/generate/text/submit", k, "text",
+                         {"id": rid, "generation": "Once upon a time, in a benchmark far away.",
+                          "state": "ok", "seed": 0}) for k, rid in text_jobs]
+            phase("submit (text)", sub_rows, mode="once", capture="cap_sub_",
+                  expected=len(sub_rows))
+        else:
+            failures.append("submit: no text job was popped")
+
+        # --- async intake for a fixed time ------------------------------------------------------
+        in_rows, _ = async_rows(cfg["intake_pool"], random.Random(args.seed + 1))
+        phase("async intake (durable)", [(m, p, k, t, b) for m, p, k, t, b in in_rows])
+
+        # --- full round trip: async -> pop -> submit -> status (python, sequential per thread) --
+        results["phases"]["round trip (async+pop+submit+status)"] = round_trip(
+            cl, admin_key, D, cfg["rt_threads"], failures)
+        rt = results["phases"]["round trip (async+pop+submit+status)"]
+        log(f"[bench] round trip: {rt['rps']:.0f}/s p50 {rt['p50_us']} us p99 {rt['p99_us']} us")
+
+        results["memory"]["end_rss_kib"] = srv.rss_kib()
+    finally:
+        srv.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            log(f"[bench] kept {tmp}")
+    results["wall_s"] = time.time() - t_start
+    report(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    if failures:
+        print("\nFAILURES:\n  " + "\n  ".join(failures))
+        return 1
+    print(f"\nOK: every phase ran and got 2xx answers ({results['wall_s']:.0f}s)")
+    return 0
+
+
+def round_trip(cl: Client, admin_key: str, duration: float, nthreads: int, failures):
+    """Each thread: a priority requester (front of the queue) and its own text worker."""
+    lat = []
+    lock = threading.Lock()
+    stop = time.time() + duration
+    errors = []
+
+    def run(t):
+        c = Client(cl.port)
+        st, u = c.call("POST", "/api/v2/dev/test-user",
+                       {"username": f"bench_rt{t}", "oauth_id": f"bench_rt{t}",
+                        "kudos": 100_000_000, "trusted": True, "moderator": False})
+        key = u["api_key"]
+        c.call("PUT", f"/api/v2/users/{u['user_id']}", {"concurrency": 1_000_000}, key=admin_key)
+        model = f"koboldcpp/BenchRoundTrip-7B-t{t}"
+        wbody = {"name": f"bench_rt_worker{t}", "models": [model], "bridge_agent": KOBOLD,
+                 "max_length": 512, "max_context_length": 4096, "amount": 1}
+        mine = []
+        while time.time() < stop:
+            t0 = time.perf_counter()
+            st1, a = c.call("POST", "/api/v2/generate/text/async",
+                            {"prompt": "Hello there", "params": {"max_length": 80},
+                             "models": [model]}, key=key)
+            st2, p = c.call("POST", "/api/v2/generate/text/pop", wbody, key=key)
+            jid = p.get("id") if isinstance(p, dict) else None
+            st3, _ = c.call("POST", "/api/v2/generate/text/submit",
+                            {"id": jid, "generation": "General Kenobi.", "seed": 0}, key=key)
+            st4, s = c.call("GET", f"/api/v2/generate/text/status/{a['id']}")
+            dt = time.perf_counter() - t0
+            if (st1, st2, st3, st4) != (202, 200, 200, 200) or not s.get("done"):
+                errors.append((st1, st2, st3, st4, jid, s))
+                break
+            mine.append(dt)
+        with lock:
+            lat.extend(mine)
+
+    t0 = time.time()
+    pmap(run, range(nthreads), nthreads)
+    elapsed = time.time() - t0
+    if errors:
+        failures.append(f"round trip: {errors[:2]}")
+    if not lat:
+        failures.append("round trip: none completed")
+        return {"rps": 0, "p50_us": 0, "p99_us": 0, "requests": 0}
+    lat.sort()
+    return {"rps": len(lat) / elapsed, "requests": len(lat), "connections": nthreads,
+            "p50_us": int(lat[len(lat) // 2] * 1e6),
+            "p99_us": int(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e6),
+            "note": "python client, 4 HTTP calls per round trip"}
+
+
+def record(results, name, r, rps):
+    d = {k: v for k, v in r.items() if k != "captured"}
+    d["rps"] = rps
+    results["phases"][name] = d
+
+
+def machine():
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model}
+
+
+def report(results):
+    m = results["machine"]
+    print(f"\nhorde bench, preset {results['preset']}: {results['config']}")
+    print(f"machine: {m['nproc']} CPUs, {m['cpu']}")
+    base = results["phases"].get("heartbeat (baseline)", {}).get("rps") or 0
+    print(f"\n{'phase':40} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'x base':>8} {'srv cpu ms/req':>15}")
+    for name, p in results["phases"].items():
+        ratio = p["rps"] / base if base else 0
+        cpu = p.get("server_cpu_s")
+        cpu_per = f"{cpu * 1000 / p['requests']:.3f}" if cpu is not None and p.get("requests") else "-"
+        print(f"{name:40} {p['rps']:10.0f} {p['p50_us'] / 1000:9.2f} {p['p99_us'] / 1000:9.2f} "
+              f"{ratio:8.3f} {cpu_per:>15}")
+    mem = results["memory"]
+    if mem:
+        print(f"\nRSS idle {mem['idle_rss_kib'] / 1024:.1f} MiB; before queueing "
+              f"{mem['before_queueing_rss_kib'] / 1024:.1f} MiB; after queueing {mem['queued']} "
+              f"requests {mem['after_queueing_rss_kib'] / 1024:.1f} MiB; "
+              f"{mem['bytes_per_request']:.0f} B/request ({mem['bytes_per_request_beyond_prompt']:.0f} "
+              f"B beyond the {mem['avg_prompt_bytes']:.0f} B average prompt); "
+              f"end {mem.get('end_rss_kib', 0) / 1024:.1f} MiB")
+    if results.get("nomatch_sample_skipped"):
+        print(f"pop with nothing matching reports skipped = {results['nomatch_sample_skipped']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
