@@ -38,9 +38,9 @@ LUA = REPO / "bench" / "lua" / "replay.lua"
 PRESETS = {
     #          requests users workers nomatch duration connections intake_pool rt_threads
     "smoke": dict(requests=2000, users=50, workers=60, nomatch_workers=8, duration=2.0,
-                  connections=8, intake_pool=3000, rt_threads=2),
+                  connections=8, intake_pool=3000, rt_threads=2, worker_jobs=30),
     "full": dict(requests=100_000, users=1000, workers=1000, nomatch_workers=16, duration=10.0,
-                 connections=16, intake_pool=60_000, rt_threads=4),
+                 connections=16, intake_pool=60_000, rt_threads=4, worker_jobs=300),
 }
 
 IMAGE_MODELS = [f"BenchDiffusion {i:02d}" for i in range(45)] + [
@@ -172,6 +172,7 @@ def image_request(rng: random.Random) -> dict:
         "censor_nsfw": rng.random() < 0.2,
         "trusted_workers": rng.random() < 0.1,
         "slow_workers": rng.random() < 0.9,
+        "allow_downgrade": True,
         "r2": True,
     }
 
@@ -183,6 +184,7 @@ def text_request(rng: random.Random) -> dict:
                    "max_context_length": rng.choice([1024, 2048, 4096]), "n": 1},
         "models": [rng.choice(TEXT_MODELS)],
         "trusted_workers": rng.random() < 0.1,
+        "allow_downgrade": True,
     }
 
 
@@ -226,7 +228,8 @@ def write_lines(path: Path, rows):
 
 
 def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cycle",
-            capture: Path | None = None, expected: int | None = None, timeout_s=None):
+            capture: Path | None = None, expected: int | None = None, timeout_s=None,
+            errors_only=False):
     """Runs wrk; returns its BENCHJSON dict (+ captured rows when capture is set).
 
     With `expected`, wrk is interrupted (SIGINT, it then prints its summary) as soon as that many
@@ -234,7 +237,8 @@ def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cyc
     cmd = ["wrk", "-t", str(connections), "-c", str(connections),
            "-d", f"{int(timeout_s or duration)}s" if (timeout_s or duration) >= 1 else "1s",
            "--timeout", "30s", "-s", str(LUA), f"http://127.0.0.1:{port}", "--",
-           str(lines_file), str(connections), mode, str(capture) if capture else ""]
+           str(lines_file), str(connections), mode, str(capture) if capture else "",
+           "errors" if errors_only else "all"]
     if capture:
         for f in capture.parent.glob(capture.name + "*"):
             f.unlink()
@@ -259,7 +263,7 @@ def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cyc
             f = Path(str(capture) + str(i))
             if f.exists():
                 for line in f.read_text().splitlines():
-                    key, tag, status, rid = line.split("\t")
+                    key, tag, status, rid = line.split("\t", 3)
                     rows.append((key, tag, int(status), rid))
         res["captured"] = rows
     return res
@@ -290,6 +294,8 @@ def main():
     ap.add_argument("--preset", choices=sorted(PRESETS), default="smoke")
     ap.add_argument("--horded", default=os.environ.get("HORDED", str(REPO / "build/apps/horded/horded")))
     ap.add_argument("--threads", type=int, default=2, help="horded --threads")
+    ap.add_argument("--worker", default=str(REPO / "build/apps/horde-worker/horde-worker"),
+                    help="horde-worker binary for the worker-overhead phase (skipped if absent)")
     ap.add_argument("--requests", type=int)
     ap.add_argument("--users", type=int)
     ap.add_argument("--workers", type=int)
@@ -298,6 +304,10 @@ def main():
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--json", help="write results as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    ap.add_argument("--perf", metavar="SUBSTR",
+                    help="perf-record the server during phases whose name contains SUBSTR "
+                         "(comma-separated list); "
+                         "flat profile written to bench/out/perf-<phase>.txt")
     args = ap.parse_args()
     cfg = dict(PRESETS[args.preset])
     for k in ("requests", "users", "workers", "duration", "connections"):
@@ -338,7 +348,7 @@ def main():
                              "trusted": i % 3 == 0, "moderator": False})
             assert st in (200, 201), (st, u)
             st2, b2 = cl.call("PUT", f"/api/v2/users/{u['user_id']}",
-                              {"concurrency": 1_000_000}, key=admin_key)
+                              {"concurrency": 500}, key=admin_key)
             assert st2 == 200, (st2, b2)
             return u["api_key"]
 
@@ -397,11 +407,22 @@ def main():
         accepted = [(k, tag, rid) for k, tag, status, rid in res["captured"] if status == 202]
         bad = [s for _, _, s, _ in res["captured"] if s != 202]
         if bad:
-            failures.append(f"fill: {len(bad)} non-202 answers (e.g. {bad[:5]})")
+            ex = next(x for x in res["captured"] if x[2] != 202)
+            failures.append(f"fill: {len(bad)} non-202 answers, e.g. {ex[2]} {ex[3]}")
         record(results, "intake (fill, durable)", res, len(res["captured"]) / fill_s)
+        log("[bench] fill wrk:", {k: v for k, v in res.items() if k != "captured"})
         time.sleep(0.5)
         rss_after = srv.rss_kib()
         log(f"[bench] queued {len(accepted)} in {fill_s:.1f}s; RSS {rss_before} -> {rss_after} KiB")
+        bad_tags = 0
+        for _, tag, rid in accepted[:: max(1, len(accepted) // 40)]:
+            path = "/api/v2/generate/check/" if tag == "image" else "/api/v2/generate/text/status/"
+            st, b = cl.call("GET", path + rid)
+            if st != 200:
+                bad_tags += 1
+                log(f"[bench] sanity: {tag} {rid} -> {st} {b}")
+        if bad_tags:
+            failures.append(f"fill: {bad_tags} sampled ids not found under their kind")
         image_ids = [rid for _, tag, rid in accepted if tag == "image"]
         text_ids = [rid for _, tag, rid in accepted if tag == "text"]
         results["memory"] = {
@@ -419,22 +440,42 @@ def main():
             f = tmp / (re.sub(r"\W+", "_", name) + ".txt")
             write_lines(f, rows)
             cpu0 = srv.cpu_s()
+            prof = None
+            if args.perf and any(x and x in name for x in args.perf.split(",")):
+                prof = subprocess.Popen(
+                    ["perf", "record", "-F", "999", "-g", "-p", str(srv.proc.pid), "-o",
+                     str(tmp / "perf.data"), "--", "sleep", str(max(1, int(D)))],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             r = run_wrk(srv.port, f, D, conns, mode=mode,
-                        capture=tmp / capture if capture else None, expected=expected,
-                        timeout_s=D)
+                        capture=tmp / (capture or ("err_" + f.stem + "_")), expected=expected,
+                        timeout_s=D, errors_only=capture is None)
             r["server_cpu_s"] = srv.cpu_s() - cpu0
+            if prof:
+                prof.wait()
+                out = subprocess.run(
+                    ["perf", "report", "-i", str(tmp / "perf.data"), "--no-children",
+                     "--stdio", "-g", "none", "--percent-limit", "1.5"],
+                    capture_output=True, text=True).stdout
+                name_f = REPO / "bench" / "out" / ("perf-" + re.sub(r"\W+", "_", name) + ".txt")
+                name_f.parent.mkdir(exist_ok=True)
+                name_f.write_text(out)
+                log(f"[bench] perf profile of '{name}' -> {name_f}")
             rps = r["requests"] / (r["duration_us"] / 1e6)
             record(results, name, r, rps)
             errs = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
             if r["requests"] == 0:
                 failures.append(f"{name}: no request completed")
             elif errs:
-                failures.append(f"{name}: {errs} errors/non-2xx ({r})")
+                bad = [x for x in r.get("captured", []) if not 200 <= x[2] < 300]
+                failures.append(f"{name}: {errs} errors/non-2xx of {r['requests']}"
+                                + (f"; e.g. {bad[0][2]} {bad[0][3]}" if bad else ""))
             log(f"[bench] {name}: {rps:.0f} req/s p50 {r['p50_us']} us p99 {r['p99_us']} us")
             return r
 
-        # --- baseline ---------------------------------------------------------------------------
+        # --- baselines ----------------------------------------------------------------------------
         phase("heartbeat (baseline)", [("GET", "/api/v2/status/heartbeat", "", "-", None)])
+        # heartbeat counts the queue (O(queued)); /status/modes is the transport floor.
+        phase("status/modes (floor)", [("GET", "/api/v2/status/modes", "", "-", None)])
 
         # --- check / status over many ids -------------------------------------------------------
         ids_sample = image_ids[:]
@@ -485,6 +526,9 @@ def main():
         rt = results["phases"]["round trip (async+pop+submit+status)"]
         log(f"[bench] round trip: {rt['rps']:.0f}/s p50 {rt['p50_us']} us p99 {rt['p99_us']} us")
 
+        # --- the worker's own overhead per job against an instant KoboldCpp-style backend -------
+        results["worker_overhead"] = worker_overhead(cl, admin_key, tmp, cfg["worker_jobs"],
+                                                     Path(args.worker), failures)
         results["memory"]["end_rss_kib"] = srv.rss_kib()
     finally:
         srv.stop()
@@ -516,7 +560,7 @@ def round_trip(cl: Client, admin_key: str, duration: float, nthreads: int, failu
                        {"username": f"bench_rt{t}", "oauth_id": f"bench_rt{t}",
                         "kudos": 100_000_000, "trusted": True, "moderator": False})
         key = u["api_key"]
-        c.call("PUT", f"/api/v2/users/{u['user_id']}", {"concurrency": 1_000_000}, key=admin_key)
+        c.call("PUT", f"/api/v2/users/{u['user_id']}", {"concurrency": 500}, key=admin_key)
         model = f"koboldcpp/BenchRoundTrip-7B-t{t}"
         wbody = {"name": f"bench_rt_worker{t}", "models": [model], "bridge_agent": KOBOLD,
                  "max_length": 512, "max_context_length": 4096, "amount": 1}
@@ -554,6 +598,94 @@ def round_trip(cl: Client, admin_key: str, duration: float, nthreads: int, failu
             "note": "python client, 4 HTTP calls per round trip"}
 
 
+def proc_cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_overhead(cl: Client, admin_key: str, tmp: Path, jobs: int, worker: Path, failures):
+    """Queues `jobs` text requests only one horde-worker (threads 1) can serve, at the front of
+    the queue, and times the worker from its first to its last delivery: wall and CPU per job.
+    The backend is tests/worker/fake_backends.KoboldCpp (instant answers)."""
+    if not worker.exists():
+        log(f"[bench] worker overhead: {worker} not found, skipped")
+        return {"skipped": f"{worker} not found"}
+    sys.path.insert(0, str(REPO / "tests" / "worker"))
+    import socketserver
+
+    from fake_backends import KoboldCpp  # noqa: E402
+
+    # http.server writes headers and body in two sends: without TCP_NODELAY, Nagle + delayed ACK
+    # add ~40 ms per backend call, which would be charged to the worker.
+    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
+
+    model = "koboldcpp/BenchWorker-7B"
+    backend = KoboldCpp(model=model).start()
+    st, u = cl.call("POST", "/api/v2/dev/test-user",
+                    {"username": "bench_wk", "oauth_id": "bench_wk", "kudos": 1_000_000_000,
+                     "trusted": True, "moderator": False})
+    key = u["api_key"]
+    cl.call("PUT", f"/api/v2/users/{u['user_id']}", {"concurrency": 500}, key=admin_key)
+    ids = []
+    for _ in range(jobs):
+        st, a = cl.call("POST", "/api/v2/generate/text/async",
+                        {"prompt": "Tell me a story", "params": {"max_length": 64,
+                                                                 "max_context_length": 1024},
+                         "models": [model]}, key=key)
+        if st != 202:
+            failures.append(f"worker overhead: async {st} {a}")
+            backend.stop()
+            return {"skipped": "could not queue"}
+        ids.append(a["id"])
+    logf = open(tmp / "worker.log", "wb")
+    proc = subprocess.Popen(
+        [str(worker), "--horde-url", f"http://127.0.0.1:{cl.port}", "--api-key", key,
+         "--name", "bench_real_worker", "--backend", "kobold", "--backend-url", backend.url,
+         "--threads", "1", "--backoff-max", "0.3", "--health-interval", "60",
+         "--status-interval", "3600", "--log-level", "warn"],
+        stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def done(rid):
+        st, s = cl.call("GET", f"/api/v2/generate/text/status/{rid}")
+        return st == 200 and s.get("done")
+
+    out = {"jobs": jobs}
+    try:
+        t_launch = time.time()
+        deadline = t_launch + 120
+        while not done(ids[0]):
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("first job not delivered")
+            time.sleep(0.01)
+        t_first, cpu_first = time.time(), proc_cpu_s(proc.pid)
+        while not done(ids[-1]):
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("last job not delivered")
+            time.sleep(0.02)
+        t_last, cpu_last = time.time(), proc_cpu_s(proc.pid)
+        n = jobs - 1
+        out.update({
+            "first_job_after_launch_s": t_first - t_launch,
+            "wall_ms_per_job": (t_last - t_first) * 1000 / n,
+            "worker_cpu_ms_per_job": (cpu_last - cpu_first) * 1000 / n,
+            "backend_calls": backend.generations,
+        })
+        log(f"[bench] worker overhead: {out}")
+    except RuntimeError as e:
+        failures.append(f"worker overhead: {e}; see log")
+        out["error"] = str(e)
+        out["log_tail"] = (tmp / "worker.log").read_text(errors="replace")[-2000:]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        backend.stop()
+    return out
+
+
 def record(results, name, r, rps):
     d = {k: v for k, v in r.items() if k != "captured"}
     d["rps"] = rps
@@ -577,13 +709,17 @@ def report(results):
     print(f"\nhorde bench, preset {results['preset']}: {results['config']}")
     print(f"machine: {m['nproc']} CPUs, {m['cpu']}")
     base = results["phases"].get("heartbeat (baseline)", {}).get("rps") or 0
-    print(f"\n{'phase':40} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'x base':>8} {'srv cpu ms/req':>15}")
+    floor = results["phases"].get("status/modes (floor)", {}).get("rps") or 0
+    print(f"\n{'phase':38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x heartb':>9} "
+          f"{'x floor':>8} {'srv cpu ms/req':>15}")
     for name, p in results["phases"].items():
         ratio = p["rps"] / base if base else 0
+        ratio_f = p["rps"] / floor if floor else 0
+        p["ratio_heartbeat"], p["ratio_floor"] = ratio, ratio_f
         cpu = p.get("server_cpu_s")
         cpu_per = f"{cpu * 1000 / p['requests']:.3f}" if cpu is not None and p.get("requests") else "-"
-        print(f"{name:40} {p['rps']:10.0f} {p['p50_us'] / 1000:9.2f} {p['p99_us'] / 1000:9.2f} "
-              f"{ratio:8.3f} {cpu_per:>15}")
+        print(f"{name:38} {p['rps']:9.0f} {p['p50_us'] / 1000:8.2f} {p['p99_us'] / 1000:8.2f} "
+              f"{ratio:9.3f} {ratio_f:8.3f} {cpu_per:>15}")
     mem = results["memory"]
     if mem:
         print(f"\nRSS idle {mem['idle_rss_kib'] / 1024:.1f} MiB; before queueing "
@@ -592,6 +728,11 @@ def report(results):
               f"{mem['bytes_per_request']:.0f} B/request ({mem['bytes_per_request_beyond_prompt']:.0f} "
               f"B beyond the {mem['avg_prompt_bytes']:.0f} B average prompt); "
               f"end {mem.get('end_rss_kib', 0) / 1024:.1f} MiB")
+    wo = results.get("worker_overhead") or {}
+    if "wall_ms_per_job" in wo:
+        print(f"worker overhead ({wo['jobs']} text jobs, threads 1, instant KoboldCpp test backend): "
+              f"{wo['wall_ms_per_job']:.2f} ms wall/job, {wo['worker_cpu_ms_per_job']:.2f} ms "
+              f"worker CPU/job")
     if results.get("nomatch_sample_skipped"):
         print(f"pop with nothing matching reports skipped = {results['nomatch_sample_skipped']}")
 

@@ -6,6 +6,7 @@
 --   CAPTURE_PREFIX: when given, each answer appends "APIKEY \t TAG \t STATUS \t ID" to
 --         CAPTURE_PREFIX<thread> (ID: the "id":"<uuid>" of a 2xx body, else "-"). Needs one connection per thread
 --         (run.py passes -t N -c N) so that answers come back in request order.
+--   5th arg "errors": capture only the non-2xx answers.
 -- done() prints one JSON line prefixed with "BENCHJSON ".
 
 local counter = 1
@@ -22,29 +23,43 @@ local pending = {}
 local phead, ptail = 1, 0
 local answered = 0
 local filler = nil
+local errors_only = false
 
 function init(args)
   local file, nthreads = args[1], tonumber(args[2])
   mode = args[3] or "cycle"
+  errors_only = args[5] == "errors"
   if args[4] and args[4] ~= "" then
     capture = io.open(args[4] .. tid, "w")
   end
-  local i = 0
-  for line in io.lines(file) do
-    if i % nthreads == (tid - 1) then
-      local method, path, key, tag, body = line:match("^(%S+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
-      local headers = { ["Content-Type"] = "application/json" }
-      if key ~= "" then headers["apikey"] = key end
-      if body == "" then body = nil end
-      entries[#entries + 1] = { req = wrk.format(method, path, headers, body), key = key, tag = tag }
+  local all = {}
+  for line in io.lines(file) do all[#all + 1] = line end
+  local function add(line)
+    local method, path, key, tag, body = line:match("^(%S+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+    local headers = { ["Content-Type"] = "application/json" }
+    if key ~= "" then headers["apikey"] = key end
+    if body == "" then body = nil end
+    entries[#entries + 1] = { req = wrk.format(method, path, headers, body), key = key, tag = tag }
+  end
+  if #all >= nthreads or mode == "once" then
+    for i = 1, #all do
+      if (i - 1) % nthreads == (tid - 1) then add(all[i]) end
     end
-    i = i + 1
+  elseif #all > 0 then
+    add(all[(tid - 1) % #all + 1])  -- fewer lines than threads: share them out
   end
   filler = wrk.format("GET", "/api/v2/status/heartbeat")
 end
 
+local verified = false
 function request()
   if #entries == 0 then return filler end
+  -- wrk calls request() once on the first thread's state to verify the script (wrk.c:
+  -- script_verify_request); that request is never sent, so it must not advance the list.
+  if tid == 1 and not verified then
+    verified = true
+    return entries[1].req
+  end
   if idx > #entries then
     if mode == "once" then
       return filler
@@ -69,9 +84,13 @@ function response(status, headers, body)
     local id = "-"
     if status >= 200 and status < 300 and body then
       id = body:match('"id":"([0-9a-f%-]+)"') or "-"
+    elseif body then
+      id = "!" .. body:sub(1, 300):gsub("[\t\r\n]", " ")
     end
-    capture:write(e.key, "\t", e.tag, "\t", status, "\t", id, "\n")
-    capture:flush()
+    if not errors_only or status < 200 or status >= 300 then
+      capture:write(e.key, "\t", e.tag, "\t", status, "\t", id, "\n")
+      capture:flush()
+    end
   end
   if mode == "once" and answered >= #entries then
     wrk.thread:stop()

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <ctime>
 
 #include "api/api.hpp"
 #include "api/error_mapping.hpp"
@@ -12,6 +13,16 @@ namespace horde::api {
 using domain::GenKind;
 
 namespace {
+
+/// "Thu, 26 Nov 2026 15:04:05 GMT", the date format of the reference's responses.
+std::string Rfc822(TimePoint t) {
+    const std::time_t secs = static_cast<std::time_t>(ToUnixMillis(t) / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return buf;
+}
 
 double Stat(const service::UserView& v, const std::string& key) {
     auto it = v.stats.find(key);
@@ -31,9 +42,9 @@ boost::json::object EncodeUser(const service::UserView& v, int privilege, TimePo
     o["trusted"] = u.trusted;
     o["flagged"] = u.flagged;
     o["pseudonymous"] = u.pseudonymous;
-    o["service"] = false;
-    o["education"] = false;
-    o["customizer"] = false;
+    o["service"] = u.service;
+    o["education"] = u.education;
+    o["customizer"] = u.customizer;
     o["deleted"] = u.deleted;
     o["worker_count"] = v.worker_count;
     o["account_age"] = static_cast<int64_t>(SecondsBetween(u.created, now));
@@ -50,6 +61,7 @@ boost::json::object EncodeUser(const service::UserView& v, int privilege, TimePo
     details["received"] = Stat(v, "kudos.received");
     details["admin"] = Stat(v, "kudos.admin");
     details["awarded"] = Stat(v, "kudos.awarded");
+    details["recurring"] = Stat(v, "kudos.recurring");
     details["uptime"] = Stat(v, "kudos.uptime");
     details["generated"] = Stat(v, "kudos.accumulated");
     details["used"] = 0.0 - Stat(v, "kudos.used") + 0.0;
@@ -86,8 +98,8 @@ boost::json::object EncodeUser(const service::UserView& v, int privilege, TimePo
         if (!u.contact.empty()) {
             o["contact"] = u.contact;
         }
-        o["vpn"] = false;
-        o["special"] = false;
+        o["vpn"] = u.vpn;
+        o["special"] = u.special;
         if (!v.active_image.empty() || !v.active_text.empty()) {
             boost::json::array img;
             boost::json::array txt;
@@ -106,7 +118,14 @@ boost::json::object EncodeUser(const service::UserView& v, int privilege, TimePo
         o["evaluating_kudos"] = v.evaluating.ToWire();
     }
     if (privilege >= 2) {
-        o["monthly_kudos"] = boost::json::object{{"amount", 0}};
+        boost::json::object monthly{{"amount", static_cast<int64_t>(u.monthly_kudos.ToDouble())}};
+        if (u.monthly_kudos_last.time_since_epoch().count() != 0) {
+            monthly["last_received"] = Rfc822(u.monthly_kudos_last);
+        }
+        o["monthly_kudos"] = std::move(monthly);
+        if (!u.admin_comment.empty()) {
+            o["admin_comment"] = u.admin_comment;
+        }
         o["suspicious"] = 0;
     }
     return o;

@@ -85,6 +85,17 @@ http::Response Api::UserModify(http::Request& req) const {
     c.public_workers = in->public_workers;
     c.username = in->username;
     c.contact = in->contact;
+    c.usage_multiplier = in->usage_multiplier;
+    if (in->monthly_kudos) {
+        c.monthly_kudos = Kudos::FromDoubleCents(*in->monthly_kudos);
+    }
+    c.customizer = in->customizer;
+    c.vpn = in->vpn;
+    c.service = in->service;
+    c.education = in->education;
+    c.special = in->special;
+    c.admin_comment = in->admin_comment;
+    c.reset_suspicion = in->reset_suspicion.value_or(false);
     auto out = service_.ModifyUser(caller->user, UserId(id), c);
     if (!out) {
         return ErrorResponse(out.error());
@@ -118,6 +129,28 @@ http::Response Api::UserModify(http::Request& req) const {
     }
     if (in->contact) {
         o["contact"] = u.contact;
+    }
+    if (in->usage_multiplier) {
+        o["usage_multiplier"] = u.usage_multiplier;
+    }
+    if (in->monthly_kudos) {
+        o["monthly_kudos"] = u.monthly_kudos.ToWire();
+    }
+    auto echo = [&](const std::optional<bool>& sent, const char* key, bool value) {
+        if (sent) {
+            o[key] = value;
+        }
+    };
+    echo(in->customizer, "customizer", u.customizer);
+    echo(in->vpn, "vpn", u.vpn);
+    echo(in->service, "service", u.service);
+    echo(in->education, "education", u.education);
+    echo(in->special, "special", u.special);
+    if (in->admin_comment) {
+        o["admin_comment"] = u.admin_comment;
+    }
+    if (in->reset_suspicion) {
+        o["new_suspicion"] = 0;
     }
     return JsonResponse(200, o);
 }

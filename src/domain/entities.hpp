@@ -191,6 +191,16 @@ struct User {
     std::string oauth_id;  // login identity (provider id, "pseudonymous:<uuid>", test users)
     TimePoint created;
     TimePoint last_active;
+    // Set by moderators and admins (PUT /users/{id}).
+    double usage_multiplier = 1.0;  // scales the usage records only
+    Kudos monthly_kudos;            // granted every 30 days
+    TimePoint monthly_kudos_last;   // when it was last granted
+    std::string admin_comment;
+    bool customizer = false;
+    bool vpn = false;
+    bool service = false;
+    bool education = false;
+    bool special = false;
 };
 
 /// A worker is online while it checked in within this many seconds.

@@ -32,7 +32,7 @@ int64_t AccountUser(const std::string& account) {
 
 namespace {
 
-constexpr std::array<std::pair<EntryKind, std::string_view>, 8> kKindNames{{
+constexpr std::array<std::pair<EntryKind, std::string_view>, 9> kKindNames{{
     {EntryKind::kGeneration, "generation"},
     {EntryKind::kActivation, "activation"},
     {EntryKind::kUptime, "uptime"},
@@ -41,9 +41,10 @@ constexpr std::array<std::pair<EntryKind, std::string_view>, 8> kKindNames{{
     {EntryKind::kAdmin, "admin"},
     {EntryKind::kRelease, "release"},
     {EntryKind::kAudit, "audit"},
+    {EntryKind::kRecurring, "recurring"},
 }};
 
-constexpr std::array<std::pair<KudosStat, std::string_view>, 10> kStatNames{{
+constexpr std::array<std::pair<KudosStat, std::string_view>, 11> kStatNames{{
     {KudosStat::kNone, ""},
     {KudosStat::kAccumulated, "accumulated"},
     {KudosStat::kUsed, "used"},
@@ -53,6 +54,7 @@ constexpr std::array<std::pair<KudosStat, std::string_view>, 10> kStatNames{{
     {KudosStat::kAwarded, "awarded"},
     {KudosStat::kAdmin, "admin"},
     {KudosStat::kForgiven, "forgiven"},
+    {KudosStat::kRecurring, "recurring"},
     {KudosStat::kEvaluating, "evaluating"},
 }};
 
@@ -191,7 +193,9 @@ LedgerEntry GrantEntry(const std::string& key, EntryKind kind, UserId to, Kudos 
     e.kind = kind;
     e.created = now;
     e.memo = std::move(memo);
-    const KudosStat stat = kind == EntryKind::kAward ? KudosStat::kAwarded : KudosStat::kAdmin;
+    const KudosStat stat = kind == EntryKind::kAward       ? KudosStat::kAwarded
+                           : kind == EntryKind::kRecurring ? KudosStat::kRecurring
+                                                           : KudosStat::kAdmin;
     e.postings.push_back({kSysAdmin, -amount, KudosStat::kNone});
     e.postings.push_back({UserAccount(to), amount, stat});
     return e;

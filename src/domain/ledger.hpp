@@ -36,6 +36,7 @@ enum class EntryKind {
     kAdmin,       // admin adjustment
     kRelease,     // escrow released to the balance
     kAudit,       // no money moves: a recorded change of a user's settings
+    kRecurring,   // monthly kudos
 };
 std::string_view EntryKindName(EntryKind kind);
 bool ParseEntryKind(std::string_view name, EntryKind& out);
@@ -51,6 +52,7 @@ enum class KudosStat {
     kAwarded,
     kAdmin,
     kForgiven,
+    kRecurring,
     kEvaluating,
 };
 std::string_view KudosStatName(KudosStat stat);

@@ -75,6 +75,15 @@ Result<UserModifyInput> DecodeUserModify(std::string_view body) {
         return MakeError(ErrorCode::kTooLongUserName);
     }
     HORDE_TRY(in.contact, f.OptString("contact", {.min_chars = 5, .max_chars = 500}));
+    HORDE_TRY(in.usage_multiplier, f.OptDouble("usage_multiplier", 0.1, 10));
+    HORDE_TRY(in.monthly_kudos, f.OptDouble("monthly_kudos", 0, 1e9));
+    HORDE_TRY(in.customizer, f.OptBool("customizer"));
+    HORDE_TRY(in.vpn, f.OptBool("vpn"));
+    HORDE_TRY(in.service, f.OptBool("service"));
+    HORDE_TRY(in.education, f.OptBool("education"));
+    HORDE_TRY(in.special, f.OptBool("special"));
+    HORDE_TRY(in.admin_comment, f.OptString("admin_comment", {.min_chars = 5, .max_chars = 500}));
+    HORDE_TRY(in.reset_suspicion, f.OptBool("reset_suspicion"));
     return in;
 }
 

@@ -53,6 +53,15 @@ struct UserModifyInput {
     std::optional<bool> public_workers;
     std::optional<std::string> username;
     std::optional<std::string> contact;
+    std::optional<double> usage_multiplier;
+    std::optional<double> monthly_kudos;
+    std::optional<bool> customizer;
+    std::optional<bool> vpn;
+    std::optional<bool> service;
+    std::optional<bool> education;
+    std::optional<bool> special;
+    std::optional<std::string> admin_comment;
+    std::optional<bool> reset_suspicion;
 };
 Result<UserModifyInput> DecodeUserModify(std::string_view body);
 

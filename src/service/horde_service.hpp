@@ -221,6 +221,17 @@ public:
         std::optional<bool> public_workers;
         std::optional<std::string> username;
         std::optional<std::string> contact;
+        // admin
+        std::optional<double> usage_multiplier;
+        std::optional<Kudos> monthly_kudos;
+        // moderator
+        std::optional<bool> customizer;
+        std::optional<bool> vpn;
+        std::optional<bool> service;
+        std::optional<bool> education;
+        std::optional<bool> special;
+        std::optional<std::string> admin_comment;
+        bool reset_suspicion = false;
     };
     struct UserChangeResult {
         domain::User user;
@@ -290,6 +301,8 @@ private:
     Status Commit(store::Batch& batch);  // requires the exclusive lock
     void ApplyToMemory(const store::Batch& batch);
 
+    /// Grants each user's monthly kudos when 30 days have passed since the last grant.
+    void GrantMonthlyKudos(TimePoint now);
     /// Picks up users and kudos written by another process (the admin commands).
     void ReloadAccountsIfChanged();
 

@@ -250,6 +250,27 @@ Result<Kudos> HordeService::Transfer(const domain::User& source, const std::stri
     return k;
 }
 
+void HordeService::GrantMonthlyKudos(TimePoint now) {
+    constexpr auto kMonth = std::chrono::hours(24 * 30);
+    std::unique_lock lock(mu_);
+    store::Batch b;
+    for (const auto& [id, u] : state_->users) {
+        if (u.monthly_kudos <= Kudos() || u.anonymous || u.deleted ||
+            now - u.monthly_kudos_last < kMonth) {
+            continue;
+        }
+        domain::User changed = u;
+        changed.monthly_kudos_last = now;
+        b.Add(store::PutUser{changed});
+        b.Add(store::PostEntry{domain::GrantEntry(
+            "monthly:" + std::to_string(id) + ":" + std::to_string(ToUnixMillis(now)),
+            domain::EntryKind::kRecurring, u.id, u.monthly_kudos, now, "monthly kudos")});
+    }
+    if (auto s = Commit(b); !s) {
+        spdlog::error("monthly kudos not granted: {}", s.error().message);
+    }
+}
+
 Result<Kudos> HordeService::Award(const domain::User& caller, const std::string& username,
                                   Kudos amount) {
     if (!caller.admin && caller.id.value() != 1) {
@@ -285,8 +306,10 @@ Result<HordeService::UserChangeResult> HordeService::ModifyUser(const domain::Us
         return MakeError(ErrorCode::kAnonForbidden);
     }
     const bool is_self = caller.id == target;
-    const bool admin_fields = c.kudos || c.moderator;
-    const bool mod_fields = c.concurrency || c.worker_invited || c.trusted || c.flagged;
+    const bool admin_fields = c.kudos || c.moderator || c.usage_multiplier || c.monthly_kudos;
+    const bool mod_fields = c.concurrency || c.worker_invited || c.trusted || c.flagged ||
+                            c.customizer || c.vpn || c.service || c.education || c.special ||
+                            c.admin_comment || c.reset_suspicion;
     const bool self_fields = c.public_workers || c.username || c.contact;
     if (!admin_fields && !mod_fields && !self_fields) {
         return MakeError(ErrorCode::kNoUserModSelected);
@@ -350,6 +373,45 @@ Result<HordeService::UserChangeResult> HordeService::ModifyUser(const domain::Us
     if (c.contact) {
         u.contact = *c.contact;
         memo += " contact changed";
+    }
+    if (c.usage_multiplier) {
+        u.usage_multiplier = *c.usage_multiplier;
+        memo += " usage_multiplier=" + std::to_string(*c.usage_multiplier);
+    }
+    if (c.monthly_kudos) {
+        // Setting monthly kudos also grants the first month now.
+        u.monthly_kudos = *c.monthly_kudos;
+        memo += " monthly_kudos=" + std::to_string(c.monthly_kudos->milli()) + "m";
+        if (*c.monthly_kudos > Kudos()) {
+            b.Add(store::PostEntry{domain::GrantEntry(
+                "monthly:" + std::to_string(u.id.value()) + ":" + NewUuid(),
+                domain::EntryKind::kRecurring, u.id, *c.monthly_kudos, now, "monthly kudos")});
+            u.monthly_kudos_last = now;
+        }
+    }
+    auto flag = [&](const std::optional<bool>& v, bool& field, const char* name) {
+        if (v) {
+            field = *v;
+            memo += std::string(" ") + name + "=" + (*v ? "true" : "false");
+        }
+    };
+    flag(c.customizer, u.customizer, "customizer");
+    flag(c.vpn, u.vpn, "vpn");
+    flag(c.service, u.service, "service");
+    flag(c.special, u.special, "special");
+    if (c.education) {
+        u.education = *c.education;
+        memo += std::string(" education=") + (*c.education ? "true" : "false");
+        if (!c.concurrency) {
+            u.concurrency = *c.education ? 200 : 30;  // as the reference does
+        }
+    }
+    if (c.admin_comment) {
+        u.admin_comment = *c.admin_comment;
+        memo += " admin_comment changed";
+    }
+    if (c.reset_suspicion) {
+        memo += " reset_suspicion";
     }
     // Becoming trusted releases the evaluation escrow (§4.7).
     if (u.trusted && !it->second.trusted) {

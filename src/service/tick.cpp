@@ -43,6 +43,7 @@ void HordeService::ReloadAccountsIfChanged() {
 void HordeService::Tick() {
     ReloadAccountsIfChanged();
     const auto now = clock_.Now();
+    GrantMonthlyKudos(now);
     std::vector<std::string> files_to_remove;
     bool purged = false;
     {

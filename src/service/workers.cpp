@@ -422,8 +422,10 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
         b.Add(store::PutWorker{w});
     }
     const bool image = kind == GenKind::kImage;
+    const double multiplier =
+        requester_it == st.users.end() ? 1.0 : requester_it->second.usage_multiplier;
     b.Add(store::AddUserStat{r.user, image ? "usage.megapixelsteps" : "usage.tokens",
-                             image ? things / 1e6 : things});
+                             (image ? things / 1e6 : things) * multiplier});
     b.Add(store::AddUserStat{job.worker_owner,
                              image ? "contribution.megapixelsteps" : "contribution.tokens",
                              image ? things / 1e6 : things});

@@ -61,7 +61,6 @@ def test_transfer_from_anonymous_is_refused(cli: Cli, server: Server):
     assert "horde: error:" in r.stderr
 
 
-@pytest.mark.xfail(strict=False, reason="transfer endpoint lands with the kudos issue")
 def test_transfer_moves_kudos(cli: Cli, server: Server):
     acct = server.user(kudos=500)
     other = server.user(kudos=0)

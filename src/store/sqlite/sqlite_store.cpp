@@ -507,6 +507,15 @@ void Fields(V& v, S& u) {
     v("oauth_id", u.oauth_id);
     v("created", u.created);
     v("last_active", u.last_active);
+    v("usage_multiplier", u.usage_multiplier);
+    v("monthly_kudos", u.monthly_kudos);
+    v("monthly_kudos_last", u.monthly_kudos_last);
+    v("admin_comment", u.admin_comment);
+    v("customizer", u.customizer);
+    v("vpn", u.vpn);
+    v("service", u.service);
+    v("education", u.education);
+    v("special", u.special);
 }
 
 /// Doubles are written as their shortest round-trip text (std::to_chars), not as JSON numbers:

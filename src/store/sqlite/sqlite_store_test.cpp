@@ -144,6 +144,15 @@ domain::User FullUser() {
     u.oauth_id = "google:1234567890";
     u.created = Ms(1'600'000'000'123);
     u.last_active = Ms(1'700'000'000'456);
+    u.usage_multiplier = 0.30000000000000004;
+    u.monthly_kudos = Kudos::FromMilli(123'450);
+    u.monthly_kudos_last = Ms(1'650'000'000'789);
+    u.admin_comment = "watch this one";
+    u.customizer = true;
+    u.vpn = true;
+    u.service = true;
+    u.education = true;
+    u.special = true;
     return u;
 }
 
@@ -461,7 +470,7 @@ void ExpectSame(const domain::Worker& a, const domain::Worker& b) {
 
 void ExpectSame(const domain::User& a, const domain::User& b) {
     [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
-                                  f16, f17] = a;
+                                  f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26] = a;
     EXPECT_EQ(a.id.value(), b.id.value());
     EXPECT_EQ(a.username, b.username);
     EXPECT_EQ(a.api_key_hash, b.api_key_hash);
@@ -479,6 +488,15 @@ void ExpectSame(const domain::User& a, const domain::User& b) {
     EXPECT_EQ(a.oauth_id, b.oauth_id);
     EXPECT_EQ(ToUnixMillis(a.created), ToUnixMillis(b.created));
     EXPECT_EQ(ToUnixMillis(a.last_active), ToUnixMillis(b.last_active));
+    EXPECT_EQ(a.usage_multiplier, b.usage_multiplier);
+    EXPECT_EQ(a.monthly_kudos.milli(), b.monthly_kudos.milli());
+    EXPECT_EQ(ToUnixMillis(a.monthly_kudos_last), ToUnixMillis(b.monthly_kudos_last));
+    EXPECT_EQ(a.admin_comment, b.admin_comment);
+    EXPECT_EQ(a.customizer, b.customizer);
+    EXPECT_EQ(a.vpn, b.vpn);
+    EXPECT_EQ(a.service, b.service);
+    EXPECT_EQ(a.education, b.education);
+    EXPECT_EQ(a.special, b.special);
 }
 
 // ---------------------------------------------------------------------------------------------
