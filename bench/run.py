@@ -36,7 +36,6 @@ REPO = Path(__file__).resolve().parent.parent
 LUA = REPO / "bench" / "lua" / "replay.lua"
 
 PRESETS = {
-    #          requests users workers nomatch duration connections intake_pool rt_threads
     "smoke": dict(requests=2000, users=50, workers=60, nomatch_workers=8, duration=2.0,
                   connections=8, intake_pool=3000, rt_threads=2, worker_jobs=30),
     "full": dict(requests=100_000, users=1000, workers=1000, nomatch_workers=16, duration=10.0,
@@ -409,7 +408,9 @@ def main():
         if bad:
             ex = next(x for x in res["captured"] if x[2] != 202)
             failures.append(f"fill: {len(bad)} non-202 answers, e.g. {ex[2]} {ex[3]}")
-        record(results, "intake (fill, durable)", res, len(res["captured"]) / fill_s)
+        # wrk's own duration: from its start to the SIGINT sent once every answer was in.
+        record(results, "intake (fill, durable)", res,
+               len(res["captured"]) / max(1e-6, res["duration_us"] / 1e6))
         log("[bench] fill wrk:", {k: v for k, v in res.items() if k != "captured"})
         time.sleep(0.5)
         rss_after = srv.rss_kib()
@@ -436,9 +437,21 @@ def main():
         results["memory"]["bytes_per_request_beyond_prompt"] = (
             results["memory"]["bytes_per_request"] - results["memory"]["avg_prompt_bytes"])
 
+        def settle():
+            """Waits (up to 60 s) until the server has finished the previous phase's requests
+            still in flight (slow endpoints leave a backlog behind wrk): < 30 % of a core."""
+            t_end = time.time() + 60
+            while time.time() < t_end:
+                c0 = srv.cpu_s()
+                time.sleep(0.5)
+                if srv.cpu_s() - c0 < 0.15:
+                    return
+            log("[bench] warning: server still busy after 60 s")
+
         def phase(name, rows, mode="cycle", capture=None, expected=None, conns=C):
             f = tmp / (re.sub(r"\W+", "_", name) + ".txt")
             write_lines(f, rows)
+            settle()
             cpu0 = srv.cpu_s()
             prof = None
             if args.perf and any(x and x in name for x in args.perf.split(",")):
@@ -521,12 +534,14 @@ def main():
         phase("async intake (durable)", [(m, p, k, t, b) for m, p, k, t, b in in_rows])
 
         # --- full round trip: async -> pop -> submit -> status (python, sequential per thread) --
+        settle()
         results["phases"]["round trip (async+pop+submit+status)"] = round_trip(
             cl, admin_key, D, cfg["rt_threads"], failures)
         rt = results["phases"]["round trip (async+pop+submit+status)"]
         log(f"[bench] round trip: {rt['rps']:.0f}/s p50 {rt['p50_us']} us p99 {rt['p99_us']} us")
 
         # --- the worker's own overhead per job against an instant KoboldCpp-style backend -------
+        settle()
         results["worker_overhead"] = worker_overhead(cl, admin_key, tmp, cfg["worker_jobs"],
                                                      Path(args.worker), failures)
         results["memory"]["end_rss_kib"] = srv.rss_kib()

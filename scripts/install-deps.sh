@@ -10,7 +10,7 @@ PACKAGES=(
   libsqlite3-dev libsqlitecpp-dev libpq-dev libpqxx-dev libhiredis-dev libcurl4-openssl-dev
   libwebp-dev libpng-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  sqlite3 curl ca-certificates python3 python3-pytest python3-requests
+  sqlite3 curl ca-certificates python3 python3-pytest python3-requests wrk
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

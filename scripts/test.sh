@@ -24,6 +24,9 @@ echo "== integration tests (real binary over HTTP)"
 export HORDE_BUILD="$ROOT/build"
 HORDED="$ROOT/build/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/worker tests/client
 
+echo "== benchmark smoke run (no timing asserts; docs/benchmarks.md has the full preset)"
+/usr/bin/python3 bench/run.py --preset smoke --horded "$ROOT/build/apps/horded/horded"
+
 echo "== sanitizer build (ASan + UBSan)"
 CMAKE_BUILD_TYPE=Debug "$ROOT/scripts/build.sh" "$ROOT/build-asan" -DHORDE_SANITIZE=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

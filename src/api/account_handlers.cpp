@@ -315,22 +315,15 @@ int WorkerPrivilege(const std::optional<service::Caller>& caller, const service:
 }  // namespace
 
 http::Response Api::WorkerById(http::Request& req) const {
-    std::optional<service::Caller> caller;
-    if (!req.Header("apikey").empty()) {
-        auto c = CallerOf(req, true);
-        if (!c) {
-            return ErrorResponse(c.error());
-        }
-        caller = std::move(*c);
-    }
-    auto v = service_.GetWorker(req.path_params.at(0));
-    if (!v) {
-        return ErrorResponse(v.error());
-    }
-    return JsonResponse(200, EncodeWorker(*v, WorkerPrivilege(caller, *v)));
+    return WorkerResponse(req, [&] { return service_.GetWorker(req.path_params.at(0)); });
 }
 
 http::Response Api::WorkerByName(http::Request& req) const {
+    return WorkerResponse(req, [&] { return service_.GetWorkerByName(req.path_params.at(0)); });
+}
+
+http::Response Api::WorkerResponse(
+    const http::Request& req, const std::function<Result<service::WorkerView>()>& lookup) const {
     std::optional<service::Caller> caller;
     if (!req.Header("apikey").empty()) {
         auto c = CallerOf(req, true);
@@ -339,7 +332,7 @@ http::Response Api::WorkerByName(http::Request& req) const {
         }
         caller = std::move(*c);
     }
-    auto v = service_.GetWorkerByName(req.path_params.at(0));
+    auto v = lookup();
     if (!v) {
         return ErrorResponse(v.error());
     }

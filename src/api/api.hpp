@@ -4,6 +4,7 @@
 // Thread-safety: const after construction; Dispatch is called concurrently from I/O threads.
 
 #include <boost/json/value.hpp>
+#include <functional>
 #include <set>
 #include <string>
 
@@ -85,6 +86,8 @@ private:
     http::Response Pop(domain::GenKind kind, http::Request& req) const;
     http::Response Submit(domain::GenKind kind, http::Request& req) const;
     http::Response Async(domain::GenKind kind, http::Request& req) const;
+    http::Response WorkerResponse(const http::Request& req,
+                                  const std::function<Result<service::WorkerView>()>& lookup) const;
 
     service::HordeService& service_;
     ApiSettings settings_;

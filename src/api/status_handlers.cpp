@@ -28,13 +28,13 @@ boost::json::object EncodeModel(const service::ModelView& m) {
 }  // namespace
 
 http::Response Api::Heartbeat(http::Request&) const {
-    const auto perf = service_.Performance();
+    const auto h = service_.Heartbeat();
     boost::json::object o;
     o["message"] = "OK";
     o["version"] = settings_.version;
-    o["queue"] = perf.queued_requests + perf.queued_text_requests;
-    o["threads"] = perf.thread_count + perf.text_thread_count;
-    o["active_count"] = perf.worker_count + perf.text_worker_count;
+    o["queue"] = h.queued_jobs;
+    o["threads"] = h.threads;
+    o["active_count"] = h.workers;
     o["db_connection"] = true;
     return JsonResponse(200, o);
 }

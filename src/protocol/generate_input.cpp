@@ -10,6 +10,7 @@
 #include <span>
 
 #include "common/ids.hpp"
+#include "domain/bridge_capabilities.hpp"
 #include "protocol/json_util.hpp"
 
 namespace horde::protocol {
@@ -18,28 +19,6 @@ namespace {
 
 namespace json = boost::json;
 using domain::GenKind;
-
-constexpr std::array<std::string_view, 14> kSamplers = {
-    "k_lms",     "k_heun",      "k_euler",        "k_euler_a",    "k_dpm_2",
-    "k_dpm_2_a", "k_dpm_fast",  "k_dpm_adaptive", "k_dpmpp_2s_a", "k_dpmpp_2m",
-    "dpmsolver", "k_dpmpp_sde", "DDIM",           "lcm"};
-
-constexpr std::array<std::string_view, 16> kPostProcessors = {"GFPGAN",
-                                                              "RealESRGAN_x4plus",
-                                                              "RealESRGAN_x2plus",
-                                                              "RealESRGAN_x4plus_anime_6B",
-                                                              "NMKD_Siax",
-                                                              "4x_AnimeSharp",
-                                                              "CodeFormers",
-                                                              "strip_background",
-                                                              "4xNomos8kSC",
-                                                              "4xLSDIRplus",
-                                                              "4xNomosWebPhoto_RealPLKSR",
-                                                              "4xNomos2_realplksr_dysample",
-                                                              "4xNomos2_hq_dat2",
-                                                              "2xModernSpanimationV1",
-                                                              "GFPGANv1.3",
-                                                              "RestoreFormer"};
 
 // The post-processors that change the resolution; a request may ask for at most one.
 constexpr std::array<std::string_view, 11> kUpscalers = {"RealESRGAN_x4plus",
@@ -363,7 +342,7 @@ Result<std::vector<std::string>> ReadPostProcessing(const FieldReader& params) {
     std::vector<std::string> unique;
     const std::string path = params.PathOf("post_processing");
     for (std::string& name : names.value_or(std::vector<std::string>{})) {
-        if (!Contains(kPostProcessors, name)) {
+        if (!Contains(domain::KnownPostProcessors(), name)) {
             return ValidationError(
                 "'post_processing' entries must be known post-processors; '" + name + "' is not",
                 path);
@@ -434,7 +413,8 @@ Status ReadImageLists(const FieldReader& params, ImageParams& p) {
 
 Result<ImageParams> ReadImageParams(const FieldReader& params) {
     ImageParams p;
-    HORDE_TRY(std::optional<std::string> sampler, params.OptEnum("sampler_name", kSamplers));
+    HORDE_TRY(std::optional<std::string> sampler,
+              params.OptEnum("sampler_name", domain::KnownSamplers()));
     if (sampler) {
         p.sampler_name = std::move(*sampler);
     }

@@ -248,6 +248,13 @@ public:
                                         const std::string& name) const;
     std::vector<ModelView> Models(domain::GenKind kind) const;
     PerformanceView Performance() const;
+    struct HeartbeatView {
+        int64_t queued_jobs = 0;
+        int threads = 0;
+        int workers = 0;
+    };
+    /// The cheap numbers of /status/heartbeat: kept counters and one pass over workers.
+    HeartbeatView Heartbeat() const;
     struct Modes {
         bool maintenance = false;
         bool invite_only = false;

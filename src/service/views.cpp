@@ -206,6 +206,20 @@ std::vector<ModelView> HordeService::Models(GenKind kind) const {
     return out;
 }
 
+HordeService::HeartbeatView HordeService::Heartbeat() const {
+    std::shared_lock lock(mu_);
+    const auto now = clock_.Now();
+    HeartbeatView h;
+    h.queued_jobs = state_->queued_jobs[0] + state_->queued_jobs[1];
+    for (const auto& [id, w] : state_->workers) {
+        if (SecondsBetween(w.last_check_in, now) <= domain::kWorkerOnlineWindowS) {
+            ++h.workers;
+            h.threads += w.profile.threads;
+        }
+    }
+    return h;
+}
+
 PerformanceView HordeService::Performance() const {
     std::shared_lock lock(mu_);
     const auto now = clock_.Now();
