@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "domain/bridge_capabilities.hpp"
+
 namespace horde::bridge {
 
 namespace {
@@ -141,24 +143,14 @@ std::optional<std::pair<int, int>> HiresFirstPass(int width, int height, int64_t
 }
 
 const std::vector<std::string>& HordePostProcessors() {
-    static const std::vector<std::string> kNames = {
-        "GFPGAN",
-        "RealESRGAN_x4plus",
-        "RealESRGAN_x2plus",
-        "RealESRGAN_x4plus_anime_6B",
-        "NMKD_Siax",
-        "4x_AnimeSharp",
-        "CodeFormers",
-        "strip_background",
-        "4xNomos8kSC",
-        "4xLSDIRplus",
-        "4xNomosWebPhoto_RealPLKSR",
-        "4xNomos2_realplksr_dysample",
-        "4xNomos2_hq_dat2",
-        "2xModernSpanimationV1",
-        "GFPGANv1.3",
-        "RestoreFormer",
-    };
+    // The horde's names, from the one list the server's capability table uses too.
+    static const std::vector<std::string> kNames = [] {
+        std::vector<std::string> names;
+        for (std::string_view n : domain::KnownPostProcessors()) {
+            names.emplace_back(n);
+        }
+        return names;
+    }();
     return kNames;
 }
 
