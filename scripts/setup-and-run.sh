@@ -6,4 +6,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 "$ROOT/scripts/install-deps.sh"
 "$ROOT/scripts/build.sh" "$ROOT/build"
-exec "$ROOT/build/apps/horded/horded" --data-dir "${HORDE_DATA_DIR:-$ROOT/data}" "$@"
+# The data dir defaults to ./data through the environment, so a --data-dir flag still wins.
+export HORDE_DATA_DIR="${HORDE_DATA_DIR:-$ROOT/data}"
+exec "$ROOT/build/apps/horded/horded" "$@"
