@@ -244,40 +244,32 @@ ApiResult<TextStatus> HordeClient::GetTextStatus(const std::string& id) const {
     return s;
 }
 
-ApiResult<ImageStatus> HordeClient::CancelImage(const std::string& id) const {
+template <typename T, typename Decode>
+ApiResult<T> HordeClient::CancelDecoded(const std::string& status_path, const std::string& id,
+                                        Decode decode) const {
     if (id.empty()) {
         return MakeApiError(ErrorKind::kInvalidArgument, "empty request id");
     }
     Call call;
     call.method = "DELETE";
-    call.url = Url("/generate/status/" + PercentEncode(id));
+    call.url = Url(status_path + PercentEncode(id));
     auto resp = Perform(call);
     if (!resp) {
         return std::move(resp).error();
     }
-    auto s = DecodeImageStatus(resp->body);
+    auto s = decode(resp->body);
     if (s) {
         s->id = id;
     }
     return s;
 }
 
+ApiResult<ImageStatus> HordeClient::CancelImage(const std::string& id) const {
+    return CancelDecoded<ImageStatus>("/generate/status/", id, DecodeImageStatus);
+}
+
 ApiResult<TextStatus> HordeClient::CancelText(const std::string& id) const {
-    if (id.empty()) {
-        return MakeApiError(ErrorKind::kInvalidArgument, "empty request id");
-    }
-    Call call;
-    call.method = "DELETE";
-    call.url = Url("/generate/text/status/" + PercentEncode(id));
-    auto resp = Perform(call);
-    if (!resp) {
-        return std::move(resp).error();
-    }
-    auto s = DecodeTextStatus(resp->body);
-    if (s) {
-        s->id = id;
-    }
-    return s;
+    return CancelDecoded<TextStatus>("/generate/text/status/", id, DecodeTextStatus);
 }
 
 ApiResult<RequestStatus> HordeClient::WaitDone(RequestKind kind, const std::string& id,

@@ -190,6 +190,10 @@ private:
                                             const std::stop_token& stop = {}) const;
     template <typename T, typename Decode>
     ApiResult<T> GetDecoded(const std::string& path, bool send_api_key, Decode decode) const;
+    /// DELETE of a request's status path: the status before the cancel, with its id filled in.
+    template <typename T, typename Decode>
+    ApiResult<T> CancelDecoded(const std::string& status_path, const std::string& id,
+                               Decode decode) const;
     ApiResult<RequestStatus> WaitDone(RequestKind kind, const std::string& id,
                                       const WaitOptions& options,
                                       std::optional<TextStatus>* text_out) const;
