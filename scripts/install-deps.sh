@@ -11,6 +11,8 @@ PACKAGES=(
   libwebp-dev libpng-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 curl ca-certificates python3 python3-pytest python3-requests wrk
+  # the browser tests of the web pages (headless, driven by playwright-core)
+  chromium fonts-dejavu-core
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

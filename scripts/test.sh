@@ -14,8 +14,9 @@ clang-format --dry-run -Werror $files
 echo "== build"
 "$ROOT/scripts/build.sh" "$ROOT/build"
 
-echo "== npm packages for the SDK compatibility test"
+echo "== npm packages: the SDK compatibility test; the OpenID Connect provider and playwright-core"
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== unit tests"
 ctest --test-dir "$ROOT/build" --output-on-failure -L unit
@@ -23,6 +24,9 @@ ctest --test-dir "$ROOT/build" --output-on-failure -L unit
 echo "== integration tests (real binary over HTTP)"
 export HORDE_BUILD="$ROOT/build"
 HORDED="$ROOT/build/apps/horded/horded" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/worker tests/client
+
+echo "== browser tests of the web pages (Chromium, playwright-core, local OpenID Connect provider)"
+HORDED="$ROOT/build/apps/horded/horded" "$ROOT/tests/web/run.sh"
 
 echo "== benchmark smoke run (no timing asserts; docs/benchmarks.md has the full preset)"
 /usr/bin/python3 bench/run.py --preset smoke --horded "$ROOT/build/apps/horded/horded"

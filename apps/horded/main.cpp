@@ -18,6 +18,7 @@
 #include "service/horde_service.hpp"
 #include "store/result_files.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "web/provider.hpp"
 
 namespace {
 
@@ -32,7 +33,52 @@ struct Options {
     int max_body_mb = 32;
     std::string log_level = "info";
     int tick_ms = 1000;
+    std::string web_dir = HORDE_DEFAULT_WEB_DIR;
+    bool pseudonymous_registration = true;
+    // OAuth providers (docs/web.md); each is enabled when its client id is set.
+    std::string github_id, github_secret;
+    std::string discord_id, discord_secret;
+    std::string google_id, google_secret;
+    std::string generic_name = "oidc", generic_display = "OpenID Connect", generic_issuer,
+                generic_authorize_url, generic_token_url, generic_userinfo_url, generic_id,
+                generic_secret, generic_scopes = "openid profile", generic_auth = "basic";
 };
+
+std::vector<horde::web::ProviderConfig> OAuthProviders(const Options& o) {
+    std::vector<horde::web::ProviderConfig> out;
+    if (!o.github_id.empty()) {
+        out.push_back(horde::web::GitHubPreset(o.github_id, o.github_secret));
+    }
+    if (!o.discord_id.empty()) {
+        out.push_back(horde::web::DiscordPreset(o.discord_id, o.discord_secret));
+    }
+    if (!o.google_id.empty()) {
+        out.push_back(horde::web::GooglePreset(o.google_id, o.google_secret));
+    }
+    if (!o.generic_id.empty()) {
+        horde::web::ProviderConfig p;
+        p.id = o.generic_name;
+        p.name = o.generic_display;
+        p.kind = horde::web::ProviderKind::kOidc;
+        p.issuer = o.generic_issuer;
+        p.authorize_url = o.generic_authorize_url;
+        p.token_url = o.generic_token_url;
+        p.userinfo_url = o.generic_userinfo_url;
+        p.client_id = o.generic_id;
+        p.client_secret = o.generic_secret;
+        p.scopes = o.generic_scopes;
+        p.client_auth = o.generic_auth == "post" ? horde::web::ClientAuth::kPost
+                                                 : horde::web::ClientAuth::kBasic;
+        if (p.issuer.empty() &&
+            (p.authorize_url.empty() || p.token_url.empty() || p.userinfo_url.empty())) {
+            std::cerr << "horded: the generic OAuth provider needs --oauth-generic-issuer or all "
+                         "of --oauth-generic-authorize-url, -token-url and -userinfo-url\n";
+            std::exit(2);
+        }
+        out.push_back(std::move(p));
+    }
+    return out;
+}
 
 std::string LoadOrCreateSecret(const std::string& data_dir) {
     if (const char* env = std::getenv("HORDE_SECRET"); env != nullptr && *env != '\0') {
@@ -111,6 +157,12 @@ int Serve(const Options& o) {
     api_settings.public_url = o.public_url;
     api_settings.test_mode = o.test_mode;
     api_settings.admins = SplitList(o.admins);
+    api_settings.web_dir = o.web_dir;
+    api_settings.oauth_providers = OAuthProviders(o);
+    api_settings.pseudonymous_registration = o.pseudonymous_registration;
+    for (const auto& p : api_settings.oauth_providers) {
+        spdlog::info("login provider {} enabled", p.id);  // never the secret
+    }
     horde::api::Api api(*rt.service, api_settings, o.test_mode ? rt.clock.get() : nullptr);
     horde::http::ServerSettings hs;
     hs.bind_address = o.bind;
@@ -188,6 +240,45 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
         ->envname("HORDE_LOG_LEVEL")
         ->capture_default_str();
+
+    app.add_option("--web-dir", o.web_dir, "Folder of the web pages (empty = no pages)")
+        ->envname("HORDE_WEB_DIR")
+        ->capture_default_str();
+    app.add_option("--pseudonymous-registration", o.pseudonymous_registration,
+                   "Allow registering with just a name (true/false)")
+        ->envname("HORDE_PSEUDONYMOUS_REGISTRATION")
+        ->capture_default_str();
+    struct Opt {
+        const char* flag;
+        std::string* target;
+        const char* help;
+    };
+    for (const Opt& opt : std::initializer_list<Opt>{
+             {"github-client-id", &o.github_id, "GitHub OAuth app client id"},
+             {"github-client-secret", &o.github_secret, "GitHub OAuth app client secret"},
+             {"discord-client-id", &o.discord_id, "Discord OAuth2 client id"},
+             {"discord-client-secret", &o.discord_secret, "Discord OAuth2 client secret"},
+             {"google-client-id", &o.google_id, "Google OAuth client id"},
+             {"google-client-secret", &o.google_secret, "Google OAuth client secret"},
+             {"generic-name", &o.generic_name,
+              "Generic provider id (URL segment, oauth_id prefix)"},
+             {"generic-display-name", &o.generic_display, "Generic provider name on the page"},
+             {"generic-issuer", &o.generic_issuer,
+              "Generic OpenID Connect issuer (discovery from /.well-known/openid-configuration)"},
+             {"generic-authorize-url", &o.generic_authorize_url, "Generic authorize endpoint"},
+             {"generic-token-url", &o.generic_token_url, "Generic token endpoint"},
+             {"generic-userinfo-url", &o.generic_userinfo_url, "Generic user-info endpoint"},
+             {"generic-client-id", &o.generic_id, "Generic provider client id"},
+             {"generic-client-secret", &o.generic_secret, "Generic provider client secret"},
+             {"generic-scopes", &o.generic_scopes, "Generic provider scopes"},
+             {"generic-client-auth", &o.generic_auth, "Token endpoint client auth: basic or post"},
+         }) {
+        std::string env = std::string("HORDE_OAUTH_") + opt.flag;
+        for (auto& c : env) {
+            c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        app.add_option(std::string("--oauth-") + opt.flag, *opt.target, opt.help)->envname(env);
+    }
 
     auto* user_cmd = app.add_subcommand("user", "Manage users in the store (admin)");
     auto* create = user_cmd->add_subcommand("create", "Create a user and print its API key");

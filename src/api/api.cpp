@@ -110,6 +110,17 @@ Api::Api(service::HordeService& service, ApiSettings settings, OffsetClock* test
     Add(Method::kPut, v2 + "/status/modes", &Api::ModesPut);
     Add(Method::kPost, v2 + "/dev/test-user", &Api::DevTestUser);
     Add(Method::kPost, v2 + "/dev/clock", &Api::DevClock);
+    // Browser pages (docs/web.md); static files are the fallback in Dispatch.
+    oauth_ = std::make_unique<web::OAuthClient>(settings_.oauth_providers);
+    Add(Method::kGet, "/api/web/session", &Api::WebSession);
+    Add(Method::kGet, "/api/web/config", &Api::WebConfig);
+    Add(Method::kPost, "/api/web/register", &Api::WebRegister);
+    Add(Method::kPost, "/api/web/logout", &Api::WebLogout);
+    Add(Method::kPost, "/api/web/key", &Api::WebKey);
+    Add(Method::kPost, "/api/web/invites", &Api::WebInvite);
+    Add(Method::kPost, "/api/web/invites/{token}/accept", &Api::WebInviteAccept);
+    Add(Method::kGet, "/auth/login/{provider}", &Api::AuthLogin);
+    Add(Method::kGet, "/auth/callback/{provider}", &Api::AuthCallback);
 }
 
 void Api::Add(Method m, const std::string& path, H handler) {
@@ -125,23 +136,34 @@ http::Response Api::Dispatch(http::Request& req) const {
     } else {
         const Method lookup = req.method == Method::kHead ? Method::kGet : req.method;
         auto match = router_.Find(lookup, req.path);
-        switch (match.kind) {
-            case http::Router::MatchKind::kFound:
-                req.path_params = std::move(match.params);
-                try {
-                    resp = (*match.handler)(req);
-                } catch (const std::exception& e) {
-                    spdlog::error("{} {}: unhandled exception: {}", http::MethodName(req.method),
-                                  req.path, e.what());
-                    resp = ErrorResponse(MakeError(ErrorCode::kInternal));
-                }
-                break;
-            case http::Router::MatchKind::kWrongMethod:
-                resp = ErrorResponse(MakeError(ErrorCode::kMethodNotAllowed));
-                break;
-            case http::Router::MatchKind::kNoPath:
-                resp = ErrorResponse(MakeError(ErrorCode::kNotFound));
-                break;
+        std::optional<http::Response> refused;
+        if (match.kind == http::Router::MatchKind::kFound) {
+            refused = AttachSession(req);
+        }
+        if (refused) {
+            resp = std::move(*refused);
+        } else if (match.kind == http::Router::MatchKind::kNoPath &&
+                   !req.path.starts_with("/api/")) {
+            resp = StaticFile(req);
+        } else {
+            switch (match.kind) {
+                case http::Router::MatchKind::kFound:
+                    req.path_params = std::move(match.params);
+                    try {
+                        resp = (*match.handler)(req);
+                    } catch (const std::exception& e) {
+                        spdlog::error("{} {}: unhandled exception: {}",
+                                      http::MethodName(req.method), req.path, e.what());
+                        resp = ErrorResponse(MakeError(ErrorCode::kInternal));
+                    }
+                    break;
+                case http::Router::MatchKind::kWrongMethod:
+                    resp = ErrorResponse(MakeError(ErrorCode::kMethodNotAllowed));
+                    break;
+                case http::Router::MatchKind::kNoPath:
+                    resp = ErrorResponse(MakeError(ErrorCode::kNotFound));
+                    break;
+            }
         }
     }
     resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
@@ -182,7 +204,14 @@ Result<service::Caller> Api::CallerOf(const http::Request& req, bool key_require
         }
         key = "0000000000";
     }
-    HORDE_TRY(c.user, service_.Authenticate(key));
+    if (key.starts_with(kSessionKeyPrefix)) {
+        // Set by AttachSession from the session cookie (or sent as is by a client that holds
+        // the session token).
+        HORDE_TRY(auto session, service_.ResolveSession(key.substr(kSessionKeyPrefix.size())));
+        c.user = std::move(session.user);
+    } else {
+        HORDE_TRY(c.user, service_.Authenticate(key));
+    }
     if (IsAdmin(c.user)) {
         c.user.admin = true;
         c.user.moderator = true;

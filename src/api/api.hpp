@@ -5,13 +5,18 @@
 
 #include <boost/json/value.hpp>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "service/horde_service.hpp"
+#include "web/oauth_client.hpp"
+#include "web/provider.hpp"
 
 namespace horde::api {
 
@@ -21,6 +26,10 @@ struct ApiSettings {
     std::string version = "0.1.0";
     std::string node_name = "horded";
     std::set<std::string> admins;  // aliases "name#id" with admin rights
+    // Browser pages and login (docs/web.md)
+    std::string web_dir;  // folder of the static pages; empty = no pages
+    std::vector<web::ProviderConfig> oauth_providers;
+    bool pseudonymous_registration = true;
 };
 
 class Api {
@@ -73,6 +82,25 @@ private:
     // test mode
     http::Response DevTestUser(http::Request& req) const;
     http::Response DevClock(http::Request& req) const;
+    // browser pages, sessions and login (web_*.cpp; docs/web.md)
+    http::Response WebSession(http::Request& req) const;
+    http::Response WebConfig(http::Request& req) const;
+    http::Response WebRegister(http::Request& req) const;
+    http::Response WebLogout(http::Request& req) const;
+    http::Response WebKey(http::Request& req) const;
+    http::Response WebInvite(http::Request& req) const;
+    http::Response WebInviteAccept(http::Request& req) const;
+    http::Response AuthLogin(http::Request& req) const;
+    http::Response AuthCallback(http::Request& req) const;
+    /// A static page or file for GET/HEAD of a non-API path; JSON 404 otherwise.
+    http::Response StaticFile(const http::Request& req) const;
+    /// Cookie sessions on /api/: checks CSRF on changes and lets CallerOf see the session.
+    /// Returns an error answer to send instead, or nullopt to go on.
+    std::optional<http::Response> AttachSession(http::Request& req) const;
+    bool SecureCookies(const http::Request& req) const;
+    /// The caller of a /api/web/ change: an apikey header, or the session cookie + CSRF header.
+    Result<service::Caller> WebCaller(const http::Request& req) const;
+    std::string CsrfTokenFor(const std::string& session_hash) const;
 
     // helpers shared by handlers
     Result<service::Caller> CallerOf(const http::Request& req, bool key_required) const;
@@ -93,7 +121,15 @@ private:
     ApiSettings settings_;
     OffsetClock* test_clock_;  // non-null only in test mode
     http::Router router_;
+    std::unique_ptr<web::OAuthClient> oauth_;  // its discovery cache is internally locked
 };
+
+/// The `apikey` value that stands for a browser session: this prefix + the session token. API
+/// keys never contain ':'.
+inline constexpr std::string_view kSessionKeyPrefix = "session:";
+
+/// `maintenance_msg` of a PUT /status/modes body (web_session_handlers.cpp).
+Result<std::optional<std::string>> MaintenanceMessageInput(std::string_view body);
 
 /// JSON text with doubles written plainly ("7.61", "10.0") instead of Boost's "7.61E0".
 std::string SerializeJson(const boost::json::value& v);

@@ -178,6 +178,22 @@ HttpError ToHttpError(ErrorCode code) {
             return {403, "NotAllowedAwards", "Only the award role may award kudos."};
         case E::kInvalidSignature:
             return {403, "Forbidden", "This URL's signature is missing, wrong or expired."};
+        case E::kInvalidInvite:
+            return {400, "InvalidInvite", "This invite link is unknown, used or expired."};
+        case E::kSessionExpired:
+            return {401, "SessionExpired", "Your session has expired. Please log in again."};
+        case E::kCsrfFailed:
+            return {403, "CsrfFailed",
+                    "Missing or wrong X-CSRF-Token header for a cookie-authenticated change."};
+        case E::kWorkerInviteOnly:
+            return {403, "WorkerInviteOnly",
+                    "This horde is invite-only: your account may not run workers."};
+        case E::kRegistrationClosed:
+            return {403, "RegistrationClosed", "Registration is closed at the moment."};
+        case E::kUnknownProvider:
+            return {404, "UnknownProvider", "This login provider is not configured."};
+        case E::kOAuthFailed:
+            return {502, "OAuthFailed", "The login provider could not be reached or refused."};
         case E::kNotFound:
             return {404, "NotFound",
                     "The requested URL was not found on the server. If you entered the URL "

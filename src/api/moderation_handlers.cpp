@@ -65,11 +65,26 @@ http::Response Api::ModesPut(http::Request& req) const {
     if (!in) {
         return ErrorResponse(in.error());
     }
-    auto modes = service_.SetModes(caller->user, in->maintenance, in->invite_only, in->raid);
+    auto msg = MaintenanceMessageInput(req.body);
+    if (!msg) {
+        return ErrorResponse(msg.error());
+    }
+    if (*msg) {
+        if (auto set = service_.SetMaintenanceMessage(caller->user, **msg); !set) {
+            return ErrorResponse(set.error());
+        }
+    }
+    const bool any_mode = in->maintenance || in->invite_only || in->raid;
+    auto modes = any_mode || !*msg
+                     ? service_.SetModes(caller->user, in->maintenance, in->invite_only, in->raid)
+                     : Result<service::HordeService::Modes>(service_.GetModes());
     if (!modes) {
         return ErrorResponse(modes.error());
     }
     boost::json::object out;
+    if (*msg) {
+        out["maintenance_msg"] = **msg;
+    }
     if (in->maintenance) {
         out["maintenance_mode"] = modes->maintenance;
     }

@@ -108,6 +108,9 @@ http::Response Api::ModesGet(http::Request& req) const {
     boost::json::object o;
     o["maintenance_mode"] = modes.maintenance;
     o["invite_only_mode"] = modes.invite_only;
+    if (modes.maintenance) {
+        o["maintenance_msg"] = service_.MaintenanceMessage();  // docs/web.md
+    }
     if (!req.Header("apikey").empty()) {
         auto caller = CallerOf(req, true);
         if (!caller) {

@@ -44,6 +44,7 @@ enum class ErrorCode {
     kNoHordeModSelected,
     kWorkerNameAlreadyExists,
     kInvalidPayload,  // bad generation payload on submit (e.g. undecodable base64)
+    kInvalidInvite,   // unknown, used or expired invite link
     // kudos transfers and awards (400)
     kTooFastKudosTransfers,
     kSourceAccountFlagged,
@@ -60,6 +61,7 @@ enum class ErrorCode {
     kKudosAwardToAnon,
     // 401
     kInvalidApiKey,
+    kSessionExpired,  // browser session cookie unknown or expired
     // 403
     kForbidden,
     kWrongCredentials,
@@ -74,12 +76,16 @@ enum class ErrorCode {
     kKudosUpfront,
     kNotAllowedAwards,
     kInvalidSignature,  // result upload/download URL signature missing, wrong or expired
+    kCsrfFailed,        // cookie-authenticated change without the right X-CSRF-Token
+    kWorkerInviteOnly,
+    kRegistrationClosed,  // pseudonymous registration closed (raid mode)
     // 404
     kNotFound,  // unknown route
     kRequestNotFound,
     kInvalidJobId,
     kWorkerNotFound,
     kUserNotFound,
+    kUnknownProvider,  // OAuth provider not configured
     // 405
     kMethodNotAllowed,
     // 413
@@ -89,6 +95,7 @@ enum class ErrorCode {
     // 500 / 503
     kInternal,
     kStoreUnavailable,
+    kOAuthFailed,  // the OAuth provider's token or user-info call failed
     // client side only: the server could not be reached
     kNetwork,
 };

@@ -148,6 +148,7 @@ struct WorkerProfile {
     /// Explicit capability list (§9.5); empty = infer from bridge_agent.
     std::vector<std::string> capabilities;
     bool capabilities_declared = false;
+    bool operator==(const WorkerProfile&) const = default;
 };
 
 struct Worker {

@@ -243,6 +243,11 @@ private:
         out.set(bhttp::field::server, "horded");
         out.set(bhttp::field::content_type, resp.content_type);
         for (const auto& [k, v] : resp.headers) {
+            // Set-Cookie may repeat (one cookie each); every other header is set once.
+            if (beast::iequals(k, "set-cookie")) {
+                out.insert(k, v);
+                continue;
+            }
             out.set(k, v);
         }
         out.keep_alive(keep_alive_);

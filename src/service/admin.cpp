@@ -132,15 +132,13 @@ Result<HordeService::Modes> HordeService::SetModes(const domain::User& caller,
     put("raid", raid);
     if (maintenance && *maintenance) {
         // Entering maintenance: queued image requests are handed out no more.
-        for (const auto& [seq, rid] : st.queued_by_seq) {
-            domain::Request r = st.requests.at(rid);
-            if (r.kind == domain::GenKind::kImage) {
-                // Like a cancel: jobs already out still finish; the request is done after them.
-                r.n = 0;
-                r.jobs = 0;
-                r.cancelled = true;
-                b.Add(store::PutRequest{r});
-            }
+        for (const auto& [key, ref] : st.queue[KindIndex(domain::GenKind::kImage)]) {
+            // Like a cancel: jobs already out still finish; the request is done after them.
+            domain::Request r = *ref.request;
+            r.n = 0;
+            r.jobs = 0;
+            r.cancelled = true;
+            b.Add(store::PutRequest{r});
         }
     }
     HORDE_TRY_STATUS(Commit(b));

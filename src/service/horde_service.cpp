@@ -63,33 +63,8 @@ Status HordeService::Init() {
         external_counter_ = *counter;
     }
     std::unique_lock lock(mu_);
+    FillState(std::move(snap));
     auto& st = *state_;
-    for (auto& u : snap.users) {
-        st.user_by_key_hash[u.api_key_hash] = u.id.value();
-        st.users[u.id.value()] = std::move(u);
-    }
-    for (auto& w : snap.workers) {
-        st.worker_by_name[Lower(w.name)] = w.id.value();
-        st.workers[w.id.value()] = std::move(w);
-    }
-    for (auto& j : snap.jobs) {
-        st.jobs_by_request[j.request.value()].push_back(j.id.value());
-        st.jobs[j.id.value()] = std::move(j);
-    }
-    for (auto& r : snap.requests) {
-        st.next_seq = std::max(st.next_seq, r.seq + 1);
-        store::Batch b;
-        b.Add(store::PutRequest{std::move(r)});
-        ApplyToMemory(b);
-    }
-    for (auto& [acct, milli] : snap.balances_milli) {
-        st.balances[acct] = milli;
-    }
-    for (auto& [uid, stats] : snap.user_stats) {
-        st.user_stats[uid] = stats;
-    }
-    st.settings = snap.settings;
-    st.next_user_id = std::max<int64_t>(snap.next_user_id, 1);
     if (!st.users.contains(0)) {
         domain::User anon;
         anon.id = UserId(0);
@@ -109,35 +84,183 @@ Status HordeService::Init() {
     return Ok();
 }
 
+void HordeService::FillState(store::Snapshot snap) {
+    auto& st = *state_;
+    for (auto& u : snap.users) {
+        st.user_by_key_hash[u.api_key_hash] = u.id.value();
+        st.users[u.id.value()] = std::move(u);
+    }
+    for (auto& w : snap.workers) {
+        st.worker_by_name[Lower(w.name)] = w.id.value();
+        st.workers[w.id.value()] = std::move(w);
+    }
+    {
+        // Through ApplyToMemory, so the queue, deadline and expiry indexes are built as well.
+        store::Batch b;
+        for (auto& r : snap.requests) {
+            st.next_seq = std::max(st.next_seq, r.seq + 1);
+            b.Add(store::PutRequest{std::move(r)});
+        }
+        for (auto& j : snap.jobs) {
+            b.Add(store::PutJob{std::move(j)});
+        }
+        ApplyToMemory(b);
+    }
+    for (auto& [acct, milli] : snap.balances_milli) {
+        st.balances[acct] = milli;
+    }
+    for (auto& [uid, stats] : snap.user_stats) {
+        st.user_stats[uid] = stats;
+    }
+    st.settings = snap.settings;
+    LoadWebAccounts(st, snap);
+    st.next_user_id = std::max<int64_t>(snap.next_user_id, 1);
+}
+
+Status HordeService::ReloadState() {
+    std::unique_lock lock(mu_);
+    // Let every batch queued before this point land first, so memory and store agree.
+    static_cast<void>(commits_.Wait(commits_.Enqueue(store::Batch{})));
+    HORDE_TRY(auto snap, store_.Load());
+    state_ = std::make_unique<State>();
+    FillState(std::move(snap));
+    ++workers_epoch_;
+    spdlog::warn("state reloaded from the store after a failed write");
+    return Ok();
+}
+
 Status HordeService::Commit(store::Batch& batch) {
     if (batch.empty()) {
         return Ok();
     }
-    auto status = store_.Apply(batch);
+    auto ticket = commits_.Enqueue(batch);
+    auto status = commits_.Wait(ticket);
     if (!status.has_value()) {
         spdlog::error("store write failed: {}", status.error().message);
         return status;
     }
-    ApplyToMemory(batch);
+    ApplyToMemory(ticket->batch);
     return Ok();
+}
+
+CommitQueue::Ticket HordeService::CommitAsync(store::Batch& batch) {
+    if (batch.empty()) {
+        return nullptr;
+    }
+    ApplyToMemory(batch);
+    return commits_.Enqueue(std::move(batch));
+}
+
+Status HordeService::AwaitDurable(const CommitQueue::Ticket& ticket) {
+    if (!ticket) {
+        return Ok();
+    }
+    auto status = commits_.Wait(ticket);
+    if (!status.has_value()) {
+        spdlog::error("store write failed: {}", status.error().message);
+        // Memory already holds the batch: take the store's word for everything again.
+        if (auto reloaded = ReloadState(); !reloaded) {
+            spdlog::critical("cannot reload the state: {}", reloaded.error().message);
+        }
+    }
+    return status;
 }
 
 namespace {
 
-/// Adds (sign +1) or removes (sign −1) a queued request's unpopped jobs from the counters.
-void CountQueued(HordeService::State& st, const domain::Request& r, int sign) {
-    if (!IsQueued(r)) {
-        return;
-    }
+using State = HordeService::State;
+
+/// Adds a queued request (a node of st.requests) to the queue indexes and counters.
+void Enqueue(State& st, const domain::Request& r) {
     const int k = KindIndex(r.kind);
-    const int64_t n = sign * static_cast<int64_t>(r.n);
-    st.queued_jobs[k] += n;
-    st.queued_by_user[k][r.user.value()] += n;
-    if (r.user.value() == 0) {
-        for (const auto& m : r.models) {
+    const QueueKey key = MakeQueueKey(r);
+    const QueuedRef ref{&r, r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
+                                                      : domain::RequestModelTraits{}};
+    st.queue[k].insert({key, ref});
+    if (r.models.empty()) {
+        st.any_model[k].emplace(key, ref);
+    }
+    const int64_t n = r.n;
+    for (const auto& m : r.models) {
+        st.queue_by_model[k][m].emplace(key, ref);
+        auto& mt = st.model_totals[k][m];
+        mt.jobs += n;
+        mt.things += r.things * n;
+        if (r.user.value() == 0) {
             st.anon_queued_by_model[k][m] += n;
         }
     }
+    st.totals[k].jobs += n;
+    st.totals[k].things += r.things * n;
+    st.queued_by_user[k][r.user.value()] += n;
+}
+
+/// Removes a queued request from the queue indexes and counters (the inverse of Enqueue).
+void Dequeue(State& st, const domain::Request& r) {
+    const int k = KindIndex(r.kind);
+    const QueueKey key = MakeQueueKey(r);
+    st.queue[k].erase(key);
+    if (r.models.empty()) {
+        st.any_model[k].erase(key);
+    }
+    const int64_t n = r.n;
+    for (const auto& m : r.models) {
+        auto q = st.queue_by_model[k].find(m);
+        if (q != st.queue_by_model[k].end()) {
+            q->second.erase(key);
+            if (q->second.empty()) {
+                st.queue_by_model[k].erase(q);
+            }
+        }
+        auto mt = st.model_totals[k].find(m);
+        if (mt != st.model_totals[k].end()) {
+            mt->second.jobs -= n;
+            mt->second.things -= r.things * n;
+            if (mt->second.jobs <= 0) {
+                st.model_totals[k].erase(mt);
+            }
+        }
+        if (r.user.value() == 0) {
+            auto a = st.anon_queued_by_model[k].find(m);
+            if (a != st.anon_queued_by_model[k].end() && (a->second -= n) <= 0) {
+                st.anon_queued_by_model[k].erase(a);
+            }
+        }
+    }
+    st.totals[k].jobs -= n;
+    st.totals[k].things -= r.things * n;
+    auto u = st.queued_by_user[k].find(r.user.value());
+    if (u != st.queued_by_user[k].end() && (u->second -= n) <= 0) {
+        st.queued_by_user[k].erase(u);
+    }
+}
+
+TimePoint DeadlineOf(const domain::Job& j) { return j.start + std::chrono::seconds(j.ttl_s); }
+
+int64_t ThingsOfRequest(const State& st, const domain::Job& j) {
+    auto it = st.requests.find(j.request.value());
+    return it == st.requests.end() ? 0 : it->second.things;
+}
+
+/// Adds (sign +1) or removes (sign −1) a processing job from the deadline index and counters.
+void TrackProcessing(State& st, const domain::Job& j, int sign) {
+    if (j.state != domain::JobState::kProcessing) {
+        return;
+    }
+    if (sign > 0) {
+        st.deadlines.insert({DeadlineOf(j), &j});
+    } else {
+        st.deadlines.erase({DeadlineOf(j), &j});
+    }
+    auto& t = st.totals[KindIndex(j.kind)];
+    t.processing += sign;
+    t.processing_things += sign * ThingsOfRequest(st, j);
+}
+
+/// Whether a worker change matters to the roster (who is online and what they can do).
+bool RosterRelevant(const domain::Worker& a, const domain::Worker& b) {
+    return a.profile != b.profile || a.paused != b.paused || a.maintenance != b.maintenance ||
+           a.owner != b.owner || a.kind != b.kind;
 }
 
 }  // namespace
@@ -150,6 +273,9 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             if (it != st.users.end() && it->second.api_key_hash != pu->user.api_key_hash) {
                 st.user_by_key_hash.erase(it->second.api_key_hash);
             }
+            if (it != st.users.end() && it->second.trusted != pu->user.trusted) {
+                ++workers_epoch_;  // owner trust is part of the roster
+            }
             st.user_by_key_hash[pu->user.api_key_hash] = pu->user.id.value();
             st.users[pu->user.id.value()] = pu->user;
             st.next_user_id = std::max(st.next_user_id, pu->user.id.value() + 1);
@@ -158,6 +284,9 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             if (it != st.workers.end() && Lower(it->second.name) != Lower(pw->worker.name)) {
                 st.worker_by_name.erase(Lower(it->second.name));
             }
+            if (it == st.workers.end() || RosterRelevant(it->second, pw->worker)) {
+                ++workers_epoch_;
+            }
             st.worker_by_name[Lower(pw->worker.name)] = pw->worker.id.value();
             st.workers[pw->worker.id.value()] = pw->worker;
         } else if (const auto* dw = std::get_if<store::DeleteWorker>(&m)) {
@@ -165,54 +294,62 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             if (it != st.workers.end()) {
                 st.worker_by_name.erase(Lower(it->second.name));
                 st.workers.erase(it);
+                ++workers_epoch_;
             }
         } else if (const auto* pr = std::get_if<store::PutRequest>(&m)) {
             const auto& r = pr->request;
-            const int k = KindIndex(r.kind);
-            auto old = st.requests.find(r.id.value());
-            if (old != st.requests.end()) {
-                st.holds_milli[old->second.user.value()] -= old->second.hold.milli();
-                CountQueued(st, old->second, -1);
+            auto it = st.requests.find(r.id.value());
+            if (it != st.requests.end()) {
+                const domain::Request& old = it->second;
+                st.holds_milli[old.user.value()] -= old.hold.milli();
+                if (IsQueued(old)) {
+                    Dequeue(st, old);
+                }
+                st.expiries.erase({old.expiry, &old});
+                it->second = r;
+            } else {
+                it = st.requests.emplace(r.id.value(), r).first;
             }
-            st.holds_milli[r.user.value()] += r.hold.milli();
-            CountQueued(st, r, +1);
-            auto qk = st.queue_key_of.find(r.id.value());
-            if (qk != st.queue_key_of.end()) {
-                st.queue[k].erase(qk->second);
-                st.queued_by_seq.erase(qk->second.seq);
-                st.queue_key_of.erase(qk);
+            const domain::Request& cur = it->second;
+            st.holds_milli[cur.user.value()] += cur.hold.milli();
+            if (IsQueued(cur)) {
+                Enqueue(st, cur);
             }
-            if (IsQueued(r)) {
-                const QueueKey key = MakeQueueKey(r);
-                st.queue[k].insert(key);
-                st.queued_by_seq[key.seq] = r.id.value();
-                st.queue_key_of[r.id.value()] = key;
-            }
-            st.requests[r.id.value()] = r;
+            st.expiries.insert({cur.expiry, &cur});
         } else if (const auto* dr = std::get_if<store::DeleteRequest>(&m)) {
             auto it = st.requests.find(dr->id.value());
             if (it == st.requests.end()) {
                 continue;
             }
-            st.holds_milli[it->second.user.value()] -= it->second.hold.milli();
-            CountQueued(st, it->second, -1);
-            auto qk = st.queue_key_of.find(dr->id.value());
-            if (qk != st.queue_key_of.end()) {
-                st.queue[KindIndex(it->second.kind)].erase(qk->second);
-                st.queued_by_seq.erase(qk->second.seq);
-                st.queue_key_of.erase(qk);
+            const domain::Request& old = it->second;
+            st.holds_milli[old.user.value()] -= old.hold.milli();
+            if (IsQueued(old)) {
+                Dequeue(st, old);
             }
-            for (const auto& jid : st.jobs_by_request[dr->id.value()]) {
-                st.jobs.erase(jid);
+            st.expiries.erase({old.expiry, &old});
+            auto jobs = st.jobs_by_request.find(dr->id.value());
+            if (jobs != st.jobs_by_request.end()) {
+                for (const auto& jid : jobs->second) {
+                    auto j = st.jobs.find(jid);
+                    if (j != st.jobs.end()) {
+                        TrackProcessing(st, j->second, -1);
+                        st.jobs.erase(j);
+                    }
+                }
+                st.jobs_by_request.erase(jobs);
             }
-            st.jobs_by_request.erase(dr->id.value());
             st.requests.erase(it);
         } else if (const auto* pj = std::get_if<store::PutJob>(&m)) {
             const auto& j = pj->job;
-            if (!st.jobs.contains(j.id.value())) {
+            auto it = st.jobs.find(j.id.value());
+            if (it != st.jobs.end()) {
+                TrackProcessing(st, it->second, -1);
+                it->second = j;
+            } else {
                 st.jobs_by_request[j.request.value()].push_back(j.id.value());
+                it = st.jobs.emplace(j.id.value(), j).first;
             }
-            st.jobs[j.id.value()] = j;
+            TrackProcessing(st, it->second, +1);
         } else if (const auto* pe = std::get_if<store::PostEntry>(&m)) {
             for (const auto& p : pe->entry.postings) {
                 st.balances[p.account] += p.amount.milli();

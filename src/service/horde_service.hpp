@@ -9,8 +9,10 @@
 //
 // Thread-safety: safe for concurrent use. Reads take a shared lock, changes an exclusive one.
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -24,6 +26,7 @@
 #include "domain/entities.hpp"
 #include "domain/ledger.hpp"
 #include "domain/matching.hpp"
+#include "service/commit_queue.hpp"
 #include "store/result_files.hpp"
 #include "store/store.hpp"
 
@@ -137,6 +140,8 @@ struct PerformanceView {
     int64_t queued_tokens = 0;
     int64_t past_minute_tokens = 0;
 };
+
+struct Roster;
 
 class HordeService {
 public:
@@ -285,10 +290,61 @@ public:
     const Clock& clock() const { return clock_; }
     Result<store::LedgerCheck> CheckLedger() { return store_.CheckLedger(); }
 
+    // ---- browser accounts, sessions, invites (web_accounts.cpp)
+    struct WebLogin {
+        domain::User user;
+        std::string session_token;  // the cookie value; the store keeps only its hash
+        std::string api_key;        // only when this call created the account
+        bool created = false;
+    };
+    /// Starts a browser session for `user` (30 days, sliding).
+    Result<std::string> CreateSession(UserId user);
+    struct SessionInfo {
+        domain::User user;
+        std::string token_hash;
+    };
+    /// The user of a session token. Unknown, expired (then purged) or a deleted user →
+    /// kSessionExpired. Moves the expiry forward, writing at most once a day per session.
+    Result<SessionInfo> ResolveSession(std::string_view token);
+    /// The API key of the account this session's login created, once (then forgotten); "".
+    std::string TakePendingApiKey(const std::string& session_hash);
+    /// Deletes the session (logout). Unknown tokens are fine.
+    Status EndSession(std::string_view token);
+    /// OAuth login: the account whose oauth_id is `oauth_id`, or a new one named `display_name`
+    /// (with a fresh API key, returned once). Always starts a session.
+    Result<WebLogin> LoginWithOAuth(const std::string& oauth_id, const std::string& display_name);
+    /// Pseudonymous registration: a new account with only a name (lower balance floor).
+    /// Closed in raid mode.
+    Result<WebLogin> RegisterPseudonymous(const std::string& username);
+    struct InviteLink {
+        std::string token;
+        TimePoint expires;
+    };
+    /// Moderators: a single-use invite link (7 days).
+    Result<InviteLink> CreateInvite(const domain::User& caller);
+    /// Moderators: lets the user `alias` ("name#id") run workers while invite-only.
+    Result<domain::User> InviteUser(const domain::User& caller, const std::string& alias);
+    /// Uses an invite link for `user`.
+    Result<domain::User> AcceptInvite(const domain::User& user, std::string_view token);
+    /// HMAC (crypto_auth) of `message` under the server secret, domain-separated by `purpose`;
+    /// url-safe base64. For signed cookies and CSRF tokens.
+    std::string WebMac(std::string_view purpose, std::string_view message) const;
+    /// kMaintenanceMode (with the admin's message) while the horde is in maintenance.
+    Status CheckMaintenance() const;
+    /// kWorkerInviteOnly while invite-only, unless `owner` was invited or is a moderator.
+    Status CheckWorkerInvited(const domain::User& owner) const;
+    /// Admins: the message shown while in maintenance (≤ 500 characters).
+    Status SetMaintenanceMessage(const domain::User& caller, const std::string& message);
+    std::string MaintenanceMessage() const;
+
     struct State;
 
 private:
-    bool AnyWorkerCouldServe(const domain::Request& r, TimePoint now) const;  // lock held
+    /// Whether some online worker could take a job of `r` now (lock held).
+    bool AnyWorkerCouldServe(const domain::Request& r, const Roster& roster) const;
+    /// The online workers, rebuilt when workers changed or a second has passed (lock held,
+    /// shared or exclusive).
+    std::shared_ptr<const Roster> RosterAt(TimePoint now) const;
     bool IsSlow(const domain::Worker& w) const;
     // Balances (lock held).
     Kudos BalanceOf(UserId id) const;
@@ -305,7 +361,16 @@ private:
     void RecordCheckIn(domain::Worker& w, store::Batch& b, TimePoint now);
     int CountProcessing(const std::string& request_id) const;
     void FaultJob(const domain::Job& job, domain::Request& r, store::Batch& b, TimePoint now);
-    Status Commit(store::Batch& batch);  // requires the exclusive lock
+    /// Writes the batch (waiting for its group commit), then applies it to memory. Exclusive
+    /// lock held: everything queued before it lands first.
+    Status Commit(store::Batch& batch);
+    /// Applies the batch to memory now and queues it for the next group commit (exclusive lock
+    /// held). The caller releases the lock, then waits with AwaitDurable before answering.
+    CommitQueue::Ticket CommitAsync(store::Batch& batch);
+    /// Waits (without the lock) until the batch is stored; if that failed, reloads the state.
+    Status AwaitDurable(const CommitQueue::Ticket& ticket);
+    void FillState(store::Snapshot snap);  // exclusive lock held, state empty
+    Status ReloadState();
     void ApplyToMemory(const store::Batch& batch);
 
     /// Grants each user's monthly kudos when 30 days have passed since the last grant.
@@ -314,12 +379,17 @@ private:
     void ReloadAccountsIfChanged();
 
     store::Store& store_;
+    CommitQueue commits_{store_};
     int64_t external_counter_ = -1;
     store::ResultFiles& files_;
     const Clock& clock_;
     ServiceSettings settings_;
     mutable std::shared_mutex mu_;
     std::unique_ptr<State> state_;
+    /// Bumped (under mu_) when a worker joins, leaves or changes what it can do.
+    std::atomic<uint64_t> workers_epoch_{1};
+    mutable std::mutex roster_mu_;
+    mutable std::shared_ptr<const Roster> roster_;
 };
 
 }  // namespace horde::service

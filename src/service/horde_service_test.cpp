@@ -995,6 +995,127 @@ TEST_F(HordeServiceTest, RestartedServiceLoadsTheSameState) {
     EXPECT_EQ(Must(restarted.GetWorker(pop.worker.id.value()), "GetWorker").worker.fulfilments, 1);
 }
 
+TEST_F(HordeServiceTest, RestartedServiceTimesOutJobsHandedOutBeforeTheRestart) {
+    const auto user = NewUser("user", 50);
+    const auto owner = NewUser("owner");
+    const std::string id = Enqueue(user, ImageRequest(1));
+    const PopOutcome pop = PopImage(owner, "w");
+    ASSERT_EQ(pop.jobs.size(), 1u);
+
+    HordeService restarted(store_, files_, clock_, Settings());
+    ASSERT_TRUE(restarted.Init());
+    Advance(pop.jobs[0].ttl_s + 1);
+    restarted.Tick();
+    const RequestView st = Must(restarted.GetRequest(GenKind::kImage, id, true), "Get");
+    EXPECT_EQ(st.request.n, 1);
+    EXPECT_EQ(st.processing, 0);
+    EXPECT_EQ(st.restarted, 1);
+    EXPECT_EQ(st.queue_position, 1);
+    service_.Tick();  // the first instance reaches the same state (the fixture compares it)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The queue's model index: a pop looks only at the requests of the models its worker serves,
+// and reports every other queued request as skipped for `models`.
+
+TEST_F(HordeServiceTest, PopReportsRequestsOfOtherModelsAsSkippedForModels) {
+    const auto user = NewUser("user", 1000);
+    const auto owner = NewUser("owner");
+    for (int i = 0; i < 3; ++i) {
+        domain::Request r = ImageRequest();
+        r.models = {"model_a"};
+        Enqueue(user, r);
+    }
+    for (int i = 0; i < 2; ++i) {
+        domain::Request r = ImageRequest();
+        r.models = {"model_b"};
+        r.image.width = r.image.height = 1024;
+        Enqueue(user, r);
+    }
+    domain::Request any = ImageRequest();
+    any.models.clear();
+    any.image.width = any.image.height = 1024;
+    Enqueue(user, any);
+
+    domain::WorkerProfile p = ImageProfile();
+    p.models = {"model_b"};
+    const PopOutcome pop = PopImage(owner, "small", 1, p);
+    EXPECT_FALSE(pop.request);
+    EXPECT_EQ(pop.skipped, (std::map<std::string, int>{{"models", 3}, {"max_pixels", 3}}));
+
+    // A worker serving a special model never takes "any model" requests: models, not size.
+    p.models = {"model_b", "horde_special_test"};
+    const PopOutcome special = PopImage(owner, "special", 1, p);
+    EXPECT_EQ(special.skipped, (std::map<std::string, int>{{"models", 4}, {"max_pixels", 2}}));
+}
+
+TEST_F(HordeServiceTest, RequestListingSeveralServedModelsIsCountedOnce) {
+    const auto user = NewUser("user", 1000);
+    const auto owner = NewUser("owner");
+    domain::Request r = ImageRequest();
+    r.models = {"model_a", "model_b"};
+    r.image.width = r.image.height = 1024;
+    Enqueue(user, r);
+    domain::WorkerProfile p = ImageProfile();
+    p.models = {"model_b", "model_a", "model_b"};
+    const PopOutcome pop = PopImage(owner, "small", 1, p);
+    EXPECT_FALSE(pop.request);
+    EXPECT_EQ(pop.skipped, (std::map<std::string, int>{{"max_pixels", 1}}));
+}
+
+TEST_F(HordeServiceTest, WorkerServingSeveralModelsTakesRequestsInQueueOrderAcrossThem) {
+    const auto user = NewUser("user", 1000);
+    const auto owner = NewUser("owner");
+    std::vector<std::string> ids;
+    for (const char* m : {"model_b", "model_a", "model_c", "model_b"}) {
+        domain::Request r = ImageRequest();
+        r.models = {m};
+        ids.push_back(Enqueue(user, r));
+        Advance(1);
+    }
+    domain::Request any = ImageRequest();
+    any.models.clear();
+    ids.push_back(Enqueue(user, any));
+    domain::WorkerProfile p = ImageProfile();
+    p.models = {"model_a", "model_b"};
+    std::vector<std::string> served;
+    for (int i = 0; i < 5; ++i) {
+        const PopOutcome pop = PopImage(owner, "w", 1, p);
+        if (pop.request) {
+            served.push_back(pop.request->id.value());
+        }
+    }
+    // model_c's request is not ours; the rest in the order they were queued.
+    EXPECT_EQ(served, (std::vector<std::string>{ids[0], ids[1], ids[3], ids[4]}));
+    EXPECT_EQ(ImageStatus(ids[2]).queue_position, 1);
+}
+
+TEST_F(HordeServiceTest, WorkerThatComesToServeAModelMakesItsRequestsPossibleAtOnce) {
+    const auto poor = NewUser("poor", 0);
+    const auto owner = NewUser("owner");
+    domain::Request r = ImageRequest();
+    r.models = {"rare_model"};
+    const std::string id = Enqueue(poor, r);
+    EXPECT_FALSE(ImageStatus(id).is_possible);
+    domain::WorkerProfile p = ImageProfile();
+    p.models = {"other_model"};
+    PopImage(owner, "w", 1, p);
+    EXPECT_FALSE(ImageStatus(id).is_possible);
+    domain::WorkerProfile tiny = p;
+    tiny.models = {"rare_model"};
+    tiny.max_pixels = 256 * 256;
+    PopImage(owner, "tiny", 1, tiny);  // serves the model, but too small
+    EXPECT_FALSE(ImageStatus(id).is_possible);
+    // The same worker now serves it, but wants kudos upfront, which the requester lacks: no job,
+    // yet the request is possible (kudos decide who goes first, not possibility), at once.
+    p.models = {"other_model", "rare_model"};
+    p.require_upfront_kudos = true;
+    const PopOutcome pop = PopImage(owner, "w", 1, p);
+    EXPECT_FALSE(pop.request);
+    EXPECT_EQ(pop.skipped, (std::map<std::string, int>{{"kudos", 1}}));
+    EXPECT_TRUE(ImageStatus(id).is_possible);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors a client or worker can trigger.
 

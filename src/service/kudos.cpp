@@ -54,15 +54,9 @@ void DowngradeImage(domain::ImageShape& shape, int max_res) {
 
 Status HordeService::ApplyUpfront(domain::Request& r, const domain::User& u, bool allow_downgrade) {
     const auto& st = *state_;
-    const auto now = clock_.Now();
-    int threads = 0;
-    for (const auto& [id, w] : st.workers) {
-        if (w.kind == r.kind && !w.maintenance &&
-            SecondsBetween(w.last_check_in, now) <= domain::kWorkerOnlineWindowS) {
-            threads += w.profile.threads;
-        }
-    }
-    const int queued = static_cast<int>(st.queued_jobs[KindIndex(r.kind)]);
+    const int k = KindIndex(r.kind);
+    const int threads = RosterAt(clock_.Now())->available_threads[k];
+    const int queued = static_cast<int>(st.totals[k].jobs);
     Kudos amount;
     bool needs = false;
     int max_res = 0;

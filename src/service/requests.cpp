@@ -46,22 +46,6 @@ std::optional<std::string> DecodeBase64(std::string_view in) {
     return std::nullopt;
 }
 
-int CountRequestJobs(const HordeService::State& st, const std::string& id, domain::JobState s,
-                     bool exclude_fake) {
-    int n = 0;
-    auto it = st.jobs_by_request.find(id);
-    if (it == st.jobs_by_request.end()) {
-        return 0;
-    }
-    for (const auto& jid : it->second) {
-        const auto& j = st.jobs.at(jid);
-        if (j.state == s && !(exclude_fake && j.fake)) {
-            ++n;
-        }
-    }
-    return n;
-}
-
 std::string RequestTypeName(GenKind kind, const char* what) {
     return std::string(kind == GenKind::kImage ? "Image" : "Text") + " Waiting Prompt (" + what +
            ")";
@@ -81,9 +65,7 @@ std::string EncodeBase64(std::string_view bytes) {
 
 Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& caller) {
     auto& r = input.request;
-    if (GetModes().maintenance) {
-        return MakeError(ErrorCode::kMaintenanceMode);
-    }
+    HORDE_TRY_STATUS(CheckMaintenance());
     if (caller.user.deleted) {
         return MakeError(ErrorCode::kDeletedUser);
     }
@@ -228,12 +210,16 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
     b.Add(store::AddUserStat{caller.user.id,
                              r.kind == GenKind::kImage ? "request.image" : "request.text",
                              static_cast<double>(r.jobs)});
-    if (auto s = Commit(b); !s) {
+    const bool servable = AnyWorkerCouldServe(r, *RosterAt(now));
+    const auto ticket = CommitAsync(b);
+    lock.unlock();
+    // The 202 goes out only once the request is stored (group commit with other callers).
+    if (auto s = AwaitDurable(ticket); !s) {
         cleanup();
         return s.error();
     }
     Accepted out{r.id, r.kudos_per_job, {}, {}};
-    if (!AnyWorkerCouldServe(r, now)) {
+    if (!servable) {
         out.message =
             "Warning: No available workers can fulfill this request. It will expire in 20 "
             "minutes unless a worker appears. Please confider reducing its size of the request "
@@ -241,38 +227,6 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
         out.warnings.emplace_back("NoAvailableWorker", out.message);
     }
     return out;
-}
-
-bool HordeService::AnyWorkerCouldServe(const domain::Request& r, TimePoint now) const {
-    const auto& st = *state_;
-    for (const auto& [id, w] : st.workers) {
-        if (w.kind != r.kind || w.paused ||
-            SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
-            continue;
-        }
-        const auto caps = domain::ResolveCapabilities(w.profile);
-        auto owner = st.users.find(w.owner.value());
-        auto requester = st.users.find(r.user.value());
-        domain::MatchContext ctx{
-            .worker = w,
-            .caps = caps,
-            .owner_trusted = owner != st.users.end() && owner->second.trusted,
-            .worker_is_slow = IsSlow(w),
-            .worker_tricked = false,
-            .requester_trusted = requester != st.users.end() && requester->second.trusted,
-            .requester_is_priority = true,  // upfront kudos do not decide possibility
-            .requester_available = Kudos(),
-            .models = r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
-                                                : domain::RequestModelTraits{},
-        };
-        const auto reason = domain::CanGenerate(r, ctx);
-        if (reason == domain::SkipReason::kNone || reason == domain::SkipReason::kMaintenance) {
-            if (reason == domain::SkipReason::kNone) {
-                return true;
-            }
-        }
-    }
-    return false;
 }
 
 bool HordeService::IsSlow(const domain::Worker& w) const {
@@ -297,35 +251,40 @@ RequestView HordeService::ViewOf(const domain::Request& r, bool with_generations
     const auto& st = *state_;
     RequestView v;
     v.request = r;
-    v.finished = CountRequestJobs(st, r.id.value(), domain::JobState::kDone, true);
-    v.processing = CountRequestJobs(st, r.id.value(), domain::JobState::kProcessing, false);
-    v.restarted = CountRequestJobs(st, r.id.value(), domain::JobState::kFaulted, true) +
-                  CountRequestJobs(st, r.id.value(), domain::JobState::kAborted, true);
+    // One pass over the request's jobs.
+    const std::vector<std::string>* job_ids = nullptr;
+    if (auto it = st.jobs_by_request.find(r.id.value()); it != st.jobs_by_request.end()) {
+        job_ids = &it->second;
+        for (const auto& jid : it->second) {
+            const auto& j = st.jobs.at(jid);
+            switch (j.state) {
+                case domain::JobState::kDone:
+                    v.finished += j.fake ? 0 : 1;
+                    break;
+                case domain::JobState::kProcessing:
+                    ++v.processing;
+                    break;
+                case domain::JobState::kFaulted:
+                case domain::JobState::kAborted:
+                    v.restarted += j.fake ? 0 : 1;
+                    break;
+            }
+        }
+    }
     v.waiting = std::max(0, std::min(r.n, r.jobs - v.processing - v.finished));
     v.done = r.faulted || (r.n <= 0 && v.processing == 0 && v.finished >= r.jobs);
     if (r.faulted || r.cancelled) {
         v.waiting = 0;
     }
-    auto qk = st.queue_key_of.find(r.id.value());
-    if (qk != st.queue_key_of.end()) {
+    if (IsQueued(r)) {
         v.queue_position =
-            static_cast<int>(st.queue[KindIndex(r.kind)].order_of_key(qk->second)) + 1;
+            static_cast<int>(st.queue[KindIndex(r.kind)].order_of_key(MakeQueueKey(r))) + 1;
     }
     // ETA: the things ahead of us over the serving speed, plus our own job.
-    double speed = 0;
-    int threads = 0;
-    for (const auto& [id, w] : st.workers) {
-        if (w.kind != r.kind ||
-            SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
-            continue;
-        }
-        threads += w.profile.threads;
-        double s = 0;
-        for (double x : w.speed_samples) {
-            s += x;
-        }
-        speed += w.speed_samples.empty() ? 0 : s / static_cast<double>(w.speed_samples.size());
-    }
+    const auto roster = RosterAt(now);
+    const int k = KindIndex(r.kind);
+    const double speed = roster->speed[k];
+    const int threads = roster->threads[k];
     if (v.done) {
         v.wait_time_s = 0;
     } else if (speed <= 0 || threads == 0) {
@@ -335,16 +294,13 @@ RequestView HordeService::ViewOf(const domain::Request& r, bool with_generations
                                     static_cast<double>(r.things) * std::max(1, r.n + v.processing);
         v.wait_time_s = static_cast<int>(things_ahead / speed);
     }
-    v.is_possible = v.processing > 0 || v.done || AnyWorkerCouldServe(r, now);
-    if (with_generations) {
-        auto it = st.jobs_by_request.find(r.id.value());
-        if (it != st.jobs_by_request.end()) {
-            for (const auto& jid : it->second) {
-                const auto& j = st.jobs.at(jid);
-                if (j.state == domain::JobState::kDone && !j.fake) {
-                    v.generations.push_back(
-                        {j, r.kind == GenKind::kImage ? j.id.value() + ".webp" : ""});
-                }
+    v.is_possible = v.processing > 0 || v.done || AnyWorkerCouldServe(r, *roster);
+    if (with_generations && job_ids != nullptr) {
+        for (const auto& jid : *job_ids) {
+            const auto& j = st.jobs.at(jid);
+            if (j.state == domain::JobState::kDone && !j.fake) {
+                v.generations.push_back(
+                    {j, r.kind == GenKind::kImage ? j.id.value() + ".webp" : ""});
             }
         }
     }

@@ -11,7 +11,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "domain/bridge_capabilities.hpp"
 #include "domain/entities.hpp"
+#include "domain/matching.hpp"
 #include "service/horde_service.hpp"
 
 namespace horde::service {
@@ -30,9 +32,65 @@ struct QueueKey {
 /// +50 kudos every 10 s of waiting = 5 milli-kudos per millisecond.
 inline constexpr int64_t kAgingMilliPerMs = 5;
 
+/// A queued request as the matcher sees it: the request (a node of State::requests, whose
+/// address is stable while it lives) and what matching would otherwise recompute on every visit.
+struct QueuedRef {
+    const domain::Request* request = nullptr;
+    domain::RequestModelTraits traits;
+};
+
+/// Every queued request of one kind, in queue order, with order statistics (queue position).
 using QueueTree =
-    __gnu_pbds::tree<QueueKey, __gnu_pbds::null_type, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
+    __gnu_pbds::tree<QueueKey, QueuedRef, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
                      __gnu_pbds::tree_order_statistics_node_update>;
+/// The queued requests of one kind that list one model (or, for `any_model`, list none).
+using ModelQueue = std::map<QueueKey, QueuedRef>;
+
+/// Orders (time, pointer) pairs: the deadline and expiry indexes of the tick.
+template <typename T>
+struct TimedLess {
+    bool operator()(const std::pair<TimePoint, const T*>& a,
+                    const std::pair<TimePoint, const T*>& b) const {
+        if (a.first != b.first) {
+            return a.first < b.first;
+        }
+        return std::less<const T*>()(a.second, b.second);
+    }
+};
+template <typename T>
+using TimedSet = std::set<std::pair<TimePoint, const T*>, TimedLess<T>>;
+
+/// Aggregates over each kind's queued requests (kept as requests are put and deleted).
+struct QueueTotals {
+    int64_t jobs = 0;        // unpopped jobs (sum of n)
+    int64_t things = 0;      // sum of things × n
+    int64_t processing = 0;  // jobs handed out and not finished
+    int64_t processing_things = 0;
+};
+struct ModelTotals {
+    int64_t jobs = 0;
+    int64_t things = 0;
+};
+
+/// The online workers of one kind with what matching needs precomputed; rebuilt when a worker
+/// joins, leaves or changes, and at least every second (for the online window and speeds).
+struct RosterEntry {
+    domain::Worker worker;
+    domain::Capabilities caps;
+    bool owner_trusted = false;
+    bool slow = false;
+};
+struct Roster {
+    std::vector<RosterEntry> online[2];  // not paused
+    /// Indexes into online[k] of the workers serving each model.
+    std::unordered_map<std::string, std::vector<size_t>> by_model[2];
+    double speed[2] = {0, 0};  // sum of the online workers' mean speeds
+    int threads[2] = {0, 0};
+    int workers[2] = {0, 0};
+    int available_threads[2] = {0, 0};  // threads of online workers not in maintenance
+    TimePoint built;
+    uint64_t epoch = 0;
+};
 
 inline int KindIndex(domain::GenKind k) { return k == domain::GenKind::kImage ? 0 : 1; }
 
@@ -46,14 +104,18 @@ struct HordeService::State {
     std::unordered_map<std::string, domain::Request> requests;
     std::unordered_map<std::string, domain::Job> jobs;
     std::unordered_map<std::string, std::vector<std::string>> jobs_by_request;
+    /// The queue: per kind, all queued requests; and per kind and model, those listing it.
     QueueTree queue[2];
-    std::unordered_map<int64_t, std::string> queued_by_seq;
-    std::unordered_map<std::string, QueueKey> queue_key_of;  // request id -> key while queued
+    std::unordered_map<std::string, ModelQueue> queue_by_model[2];
+    ModelQueue any_model[2];
+    QueueTotals totals[2];
+    std::unordered_map<std::string, ModelTotals> model_totals[2];
+    /// When each processing job times out, and when each request expires.
+    TimedSet<domain::Job> deadlines;
+    TimedSet<domain::Request> expiries;
     std::map<std::string, std::string> settings;
     /// Upfront kudos reserved per user (sum of their requests' holds), milli-kudos.
     std::unordered_map<int64_t, int64_t> holds_milli;
-    /// Unpopped jobs (sum of n) over queued requests, per kind.
-    int64_t queued_jobs[2] = {0, 0};
     /// Unpopped jobs per requester, and for anonymous requests per model, per kind.
     std::unordered_map<int64_t, int64_t> queued_by_user[2];
     std::unordered_map<std::string, int64_t> anon_queued_by_model[2];
@@ -65,10 +127,18 @@ struct HordeService::State {
     std::deque<std::pair<TimePoint, double>> recent[2];
     /// Last time each worker's check-in was written to the store (debounce).
     std::unordered_map<std::string, TimePoint> checkin_written;
+    /// Browser sessions and invite links by token hash (service/web_accounts.cpp).
+    std::unordered_map<std::string, domain::WebSession> web_sessions;
+    std::unordered_map<std::string, domain::Invite> invites;
+    /// The API key of an account a login just created, shown once by GET /api/web/session:
+    /// session token hash → (key, until). Memory only.
+    std::unordered_map<std::string, std::pair<std::string, TimePoint>> pending_api_keys;
 };
 
 QueueKey MakeQueueKey(const domain::Request& r);
 bool IsQueued(const domain::Request& r);
 std::string Lower(std::string_view s);
+/// Puts the store's sessions and invites into memory (Init; service/web_accounts.cpp).
+void LoadWebAccounts(HordeService::State& st, const store::Snapshot& snap);
 
 }  // namespace horde::service

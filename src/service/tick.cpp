@@ -51,11 +51,8 @@ void HordeService::Tick() {
         auto& st = *state_;
         // 1. Jobs past their deadline are aborted and their slot goes back to the queue.
         std::vector<std::string> late;
-        for (const auto& [id, j] : st.jobs) {
-            if (j.state == domain::JobState::kProcessing &&
-                now > j.start + std::chrono::seconds(j.ttl_s)) {
-                late.push_back(id);
-            }
+        for (auto it = st.deadlines.begin(); it != st.deadlines.end() && it->first < now; ++it) {
+            late.push_back(it->second->id.value());
         }
         for (const auto& id : late) {
             domain::Job job = st.jobs.at(id);
@@ -83,15 +80,9 @@ void HordeService::Tick() {
         }
         // 2. Expired requests are deleted with their jobs, prompts and images.
         std::vector<std::string> expired;
-        for (const auto& [id, r] : st.requests) {
-            bool in_flight = false;
-            auto jit = st.jobs_by_request.find(id);
-            if (jit != st.jobs_by_request.end()) {
-                for (const auto& jid : jit->second) {
-                    in_flight = in_flight || st.jobs.at(jid).state == domain::JobState::kProcessing;
-                }
-            }
-            if (now > r.expiry && !in_flight) {
+        for (auto it = st.expiries.begin(); it != st.expiries.end() && it->first < now; ++it) {
+            const std::string& id = it->second->id.value();
+            if (CountProcessing(id) == 0) {
                 expired.push_back(id);
             }
         }

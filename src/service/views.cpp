@@ -174,18 +174,12 @@ std::vector<ModelView> HordeService::Models(GenKind kind) const {
             }
         }
     }
-    for (const auto& [seq, id] : st.queued_by_seq) {
-        const auto& r = st.requests.at(id);
-        if (r.kind != kind) {
-            continue;
-        }
-        for (const auto& m : r.models) {
-            auto& v = by_name[m];
-            v.name = m;
-            v.kind = kind;
-            v.queued_things += r.things * r.n;
-            v.jobs += r.n;
-        }
+    for (const auto& [m, totals] : st.model_totals[KindIndex(kind)]) {
+        auto& v = by_name[m];
+        v.name = m;
+        v.kind = kind;
+        v.queued_things += totals.things;
+        v.jobs += static_cast<int>(totals.jobs);
     }
     std::vector<ModelView> out;
     for (auto& [name, v] : by_name) {
@@ -208,15 +202,11 @@ std::vector<ModelView> HordeService::Models(GenKind kind) const {
 
 HordeService::HeartbeatView HordeService::Heartbeat() const {
     std::shared_lock lock(mu_);
-    const auto now = clock_.Now();
+    const auto roster = RosterAt(clock_.Now());
     HeartbeatView h;
-    h.queued_jobs = state_->queued_jobs[0] + state_->queued_jobs[1];
-    for (const auto& [id, w] : state_->workers) {
-        if (SecondsBetween(w.last_check_in, now) <= domain::kWorkerOnlineWindowS) {
-            ++h.workers;
-            h.threads += w.profile.threads;
-        }
-    }
+    h.queued_jobs = state_->totals[0].jobs + state_->totals[1].jobs;
+    h.workers = roster->workers[0] + roster->workers[1];
+    h.threads = roster->threads[0] + roster->threads[1];
     return h;
 }
 
@@ -224,37 +214,19 @@ PerformanceView HordeService::Performance() const {
     std::shared_lock lock(mu_);
     const auto now = clock_.Now();
     const auto& st = *state_;
+    const auto roster = RosterAt(now);
     PerformanceView p;
-    for (const auto& [id, w] : st.workers) {
-        if (SecondsBetween(w.last_check_in, now) > domain::kWorkerOnlineWindowS) {
-            continue;
-        }
-        if (w.kind == GenKind::kImage) {
-            ++p.worker_count;
-            p.thread_count += w.profile.threads;
-        } else {
-            ++p.text_worker_count;
-            p.text_thread_count += w.profile.threads;
-        }
-    }
-    for (const auto& [seq, id] : st.queued_by_seq) {
-        const auto& r = st.requests.at(id);
-        int processing = 0;
-        auto jit = st.jobs_by_request.find(id);
-        if (jit != st.jobs_by_request.end()) {
-            for (const auto& jid : jit->second) {
-                processing += st.jobs.at(jid).state == domain::JobState::kProcessing ? 1 : 0;
-            }
-        }
-        const int64_t units = static_cast<int64_t>(r.n + processing);
-        if (r.kind == GenKind::kImage) {
-            p.queued_requests += r.n + processing;
-            p.queued_megapixelsteps += static_cast<double>(r.things * units) / 1e6;
-        } else {
-            p.queued_text_requests += r.n + processing;
-            p.queued_tokens += r.things * units;
-        }
-    }
+    p.worker_count = roster->workers[0];
+    p.thread_count = roster->threads[0];
+    p.text_worker_count = roster->workers[1];
+    p.text_thread_count = roster->threads[1];
+    // Waiting and processing jobs, and the things they stand for.
+    const auto& image = st.totals[0];
+    const auto& text = st.totals[1];
+    p.queued_requests = static_cast<int>(image.jobs + image.processing);
+    p.queued_megapixelsteps = static_cast<double>(image.things + image.processing_things) / 1e6;
+    p.queued_text_requests = static_cast<int>(text.jobs + text.processing);
+    p.queued_tokens = text.things + text.processing_things;
     for (const auto& [t, things] : st.recent[0]) {
         if (SecondsBetween(t, now) <= 60) {
             p.past_minute_megapixelsteps += things / 1e6;

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <mutex>
 
@@ -93,10 +95,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             return MakeError(ErrorCode::kInvalidPriorityUsername);
         }
     }
-    if (GetModes().invite_only && user.worker_invited <= 0 && !user.moderator) {
-        return MakeError(ErrorCode::kForbidden,
-                         "This horde is invite-only: your account may not run workers.");
-    }
+    HORDE_TRY_STATUS(CheckWorkerInvited(user));
     const auto now = clock_.Now();
     std::unique_lock lock(mu_);
     auto& st = *state_;
@@ -143,18 +142,26 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     const auto& caps = out.caps;
     const bool owner_trusted = user.trusted;
     const bool slow = IsSlow(w);
-    std::set<std::string> priority_names;
+    std::set<int64_t> priority_ids;
     for (const auto& p : w.profile.priority_usernames) {
-        priority_names.insert(p.substr(p.rfind('#') + 1));
+        const std::string_view digits = std::string_view(p).substr(p.rfind('#') + 1);
+        int64_t id = 0;
+        if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec == std::errc()) {
+            priority_ids.insert(id);
+        }
     }
     auto is_priority = [&](const domain::Request& r) {
-        return r.user == user.id || priority_names.contains(std::to_string(r.user.value()));
+        return r.user == user.id || priority_ids.contains(r.user.value());
     };
-    auto check = [&](const domain::Request& r) {
+    auto check = [&](const QueuedRef& ref) {
+        const domain::Request& r = *ref.request;
         auto requester = st.users.find(r.user.value());
-        // The request's own upfront hold already covers it.
-        const Kudos available =
-            requester != st.users.end() ? AvailableOf(requester->second) + r.hold : Kudos();
+        // Only a worker that requires upfront kudos looks at the requester's balance; the
+        // request's own upfront hold already covers it.
+        Kudos available;
+        if (w.profile.require_upfront_kudos && requester != st.users.end()) {
+            available = AvailableOf(requester->second) + r.hold;
+        }
         domain::MatchContext ctx{
             .worker = w,
             .caps = caps,
@@ -164,49 +171,121 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             .requester_trusted = requester != st.users.end() && requester->second.trusted,
             .requester_is_priority = is_priority(r),
             .requester_available = available,
-            .models = r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
-                                                : domain::RequestModelTraits{},
+            .models = ref.traits,
         };
         return domain::CanGenerate(r, ctx);
     };
 
+    // The queues this worker can draw from: those of the models it serves, and the "any model"
+    // one unless it serves a special model (§3). Every other queued request fails on models.
     const int k = KindIndex(kind);
-    const domain::Request* chosen = nullptr;
-    // Priority pass: the owner's own requests and those of its priority users.
-    for (auto it = st.queue[k].begin(); it != st.queue[k].end() && !chosen; ++it) {
-        const auto& r = st.requests.at(st.queued_by_seq.at(it->seq));
-        if (now < r.expiry && is_priority(r) && check(r) == domain::SkipReason::kNone) {
-            chosen = &r;
+    std::vector<const ModelQueue*> sources;
+    bool special = false;
+    for (const auto& m : w.profile.models) {
+        special = special || m.starts_with("horde_special") || m.starts_with("SDXL_beta");
+        auto q = st.queue_by_model[k].find(m);
+        if (q != st.queue_by_model[k].end() &&
+            std::find(sources.begin(), sources.end(), &q->second) == sources.end()) {
+            sources.push_back(&q->second);
         }
+    }
+    if (!(kind == GenKind::kImage && special)) {
+        sources.push_back(&st.any_model[k]);
+    }
+    // Visits the sources' requests merged in queue order, each once, until `visit` says stop.
+    auto walk = [&](auto&& visit) {
+        using It = ModelQueue::const_iterator;
+        std::vector<std::pair<It, It>> heap;
+        for (const auto* q : sources) {
+            if (!q->empty()) {
+                heap.emplace_back(q->begin(), q->end());
+            }
+        }
+        auto later = [](const std::pair<It, It>& x, const std::pair<It, It>& y) {
+            return y.first->first < x.first->first;
+        };
+        std::make_heap(heap.begin(), heap.end(), later);
+        std::optional<QueueKey> last;
+        while (!heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), later);
+            const auto& [key, ref] = *heap.back().first;
+            const bool repeat = last && *last == key;  // a request listing several of our models
+            last = key;
+            const QueuedRef current = ref;
+            if (++heap.back().first == heap.back().second) {
+                heap.pop_back();
+            } else {
+                std::push_heap(heap.begin(), heap.end(), later);
+            }
+            if (!repeat && visit(current)) {
+                return;
+            }
+        }
+    };
+
+    const QueuedRef* chosen_ref = nullptr;
+    QueuedRef found;
+    // Priority pass, only when there can be priority requests: the owner's own and those of its
+    // priority users.
+    auto owner_queued = st.queued_by_user[k].find(user.id.value());
+    if (!priority_ids.empty() ||
+        (owner_queued != st.queued_by_user[k].end() && owner_queued->second > 0)) {
+        walk([&](const QueuedRef& ref) {
+            const auto& r = *ref.request;
+            if (now < r.expiry && is_priority(r) && check(ref) == domain::SkipReason::kNone) {
+                found = ref;
+                chosen_ref = &found;
+            }
+            return chosen_ref != nullptr;
+        });
     }
     std::map<std::string, int> skipped;
-    if (!chosen) {
-        for (auto it = st.queue[k].begin(); it != st.queue[k].end(); ++it) {
-            const auto& r = st.requests.at(st.queued_by_seq.at(it->seq));
-            if (now >= r.expiry) {
-                continue;  // expired: the next sweep deletes it
+    if (!chosen_ref) {
+        std::array<int, static_cast<size_t>(domain::SkipReason::kMaintenance) + 1> counts{};
+        int64_t visited = 0;
+        walk([&](const QueuedRef& ref) {
+            ++visited;
+            if (now >= ref.request->expiry) {
+                return false;  // expired: the next tick deletes it
             }
-            const auto reason = check(r);
+            const auto reason = check(ref);
             if (reason == domain::SkipReason::kNone) {
-                chosen = &r;
-                break;
+                found = ref;
+                chosen_ref = &found;
+                return true;
             }
-            if (domain::IsReportedSkipReason(reason)) {
-                ++skipped[std::string(domain::SkipReasonKey(reason))];
+            ++counts[static_cast<size_t>(reason)];
+            return false;
+        });
+        if (!chosen_ref) {
+            for (size_t i = 0; i < counts.size(); ++i) {
+                const auto reason = static_cast<domain::SkipReason>(i);
+                if (counts[i] > 0 && domain::IsReportedSkipReason(reason)) {
+                    skipped[std::string(domain::SkipReasonKey(reason))] += counts[i];
+                }
+            }
+            const int64_t outside = static_cast<int64_t>(st.queue[k].size()) - visited;
+            if (outside > 0 && !w.maintenance) {
+                skipped[std::string(domain::SkipReasonKey(domain::SkipReason::kModels))] +=
+                    static_cast<int>(outside);
             }
         }
     }
+    const domain::Request* chosen = chosen_ref ? chosen_ref->request : nullptr;
 
     if (write_worker) {
         b.Add(store::PutWorker{w});
     }
     if (!chosen) {
+        CommitQueue::Ticket ticket;
         if (write_worker) {
-            HORDE_TRY_STATUS(Commit(b));
+            ticket = CommitAsync(b);
             st.checkin_written[w.id.value()] = now;
         } else {
             st.workers[w.id.value()] = w;  // the check-in time is kept in memory only
         }
+        lock.unlock();
+        HORDE_TRY_STATUS(AwaitDurable(ticket));
         if (w.maintenance) {
             return MakeError(ErrorCode::kWorkerMaintenance,
                              w.maintenance_msg.empty()
@@ -262,12 +341,15 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     r.expiry =
         now + std::chrono::seconds(w.profile.extra_slow_worker ? 3600 : domain::kRequestLifetimeS);
     b.Add(store::PutRequest{r});
-    HORDE_TRY_STATUS(Commit(b));
+    const auto ticket = CommitAsync(b);
     if (write_worker) {
         st.checkin_written[w.id.value()] = now;
     } else {
         st.workers[w.id.value()] = w;  // the check-in time is kept in memory only
     }
+    lock.unlock();
+    // The jobs go out only once the claim is stored.
+    HORDE_TRY_STATUS(AwaitDurable(ticket));
     out.worker = w;
     out.request = r;
     return out;
@@ -431,8 +513,11 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
                              image ? things / 1e6 : things});
     b.Add(store::AddUserStat{job.worker_owner, image ? "fulfillment.image" : "fulfillment.text",
                              1.0});
-    HORDE_TRY_STATUS(Commit(b));
+    const auto ticket = CommitAsync(b);
     st.recent[KindIndex(kind)].emplace_back(now, things);
+    lock.unlock();
+    // The worker hears of its reward only once the settlement is stored.
+    HORDE_TRY_STATUS(AwaitDurable(ticket));
     return SubmitOutcome{reward};
 }
 

@@ -16,6 +16,7 @@
 #include "common/result.hpp"
 #include "domain/entities.hpp"
 #include "domain/ledger.hpp"
+#include "domain/web_account.hpp"
 
 namespace horde::store {
 
@@ -58,8 +59,20 @@ struct Precondition {
     int expected_n = 0;
 };
 
-using Mutation = std::variant<PutUser, PutWorker, DeleteWorker, PutRequest, DeleteRequest, PutJob,
-                              PostEntry, AddUserStat, PutSetting, Precondition>;
+/// Browser sessions and invite links (keyed by their token hash).
+struct PutSession {
+    domain::WebSession session;
+};
+struct DeleteSession {
+    std::string token_hash;
+};
+struct PutInvite {
+    domain::Invite invite;
+};
+
+using Mutation =
+    std::variant<PutUser, PutWorker, DeleteWorker, PutRequest, DeleteRequest, PutJob, PostEntry,
+                 AddUserStat, PutSetting, Precondition, PutSession, DeleteSession, PutInvite>;
 
 struct Batch {
     std::vector<Mutation> mutations;
@@ -81,6 +94,8 @@ struct Snapshot {
     std::map<int64_t, std::map<std::string, double>> user_stats;
     std::map<std::string, std::string> settings;
     int64_t next_user_id = 1;
+    std::vector<domain::WebSession> sessions;
+    std::vector<domain::Invite> invites;
 };
 
 /// The ledger's self-check, for the operator's report and the tests.
@@ -100,6 +115,17 @@ public:
     /// Commits the whole batch atomically, or nothing (kStoreUnavailable or kBadRequest for a
     /// failed precondition / duplicate ledger key, with a message).
     virtual Status Apply(const Batch& batch) = 0;
+    /// Commits `batches` in this order as one group (group commit): each batch is still
+    /// all-or-nothing on its own, and a failed one does not stop the others. One status per
+    /// batch. The default commits them one by one.
+    virtual std::vector<Status> ApplyGroup(const std::vector<const Batch*>& batches) {
+        std::vector<Status> out;
+        out.reserve(batches.size());
+        for (const Batch* b : batches) {
+            out.push_back(Apply(*b));
+        }
+        return out;
+    }
     virtual Result<Snapshot> Load() = 0;
     /// True if a ledger entry with this key exists.
     virtual Result<bool> HasEntry(const std::string& key) = 0;

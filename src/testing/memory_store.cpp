@@ -26,6 +26,8 @@ struct MemoryStore::Tables {
     std::map<std::string, int64_t> balances;
     std::map<int64_t, std::map<std::string, double>> user_stats;
     std::map<std::string, std::string> settings;
+    std::map<std::string, domain::WebSession> sessions;
+    std::map<std::string, domain::Invite> invites;
     int64_t next_rowid = 1;
 };
 
@@ -125,6 +127,21 @@ Status ApplyOne(Tables& t, const store::PutSetting& m) {
     return Ok();
 }
 
+Status ApplyOne(Tables& t, const store::PutSession& m) {
+    t.sessions[m.session.token_hash] = m.session;
+    return Ok();
+}
+
+Status ApplyOne(Tables& t, const store::DeleteSession& m) {
+    t.sessions.erase(m.token_hash);
+    return Ok();
+}
+
+Status ApplyOne(Tables& t, const store::PutInvite& m) {
+    t.invites[m.invite.token_hash] = m.invite;
+    return Ok();
+}
+
 Status ApplyOne(Tables& t, const store::Precondition& m) {
     auto it = t.requests.find(m.request.value());
     if (it == t.requests.end() || it->second.n != m.expected_n) {
@@ -208,6 +225,12 @@ Result<store::Snapshot> MemoryStore::Load() {
     s.balances_milli = t.balances;
     s.user_stats = t.user_stats;
     s.settings = t.settings;
+    for (const auto& [hash, session] : t.sessions) {
+        s.sessions.push_back(session);
+    }
+    for (const auto& [hash, invite] : t.invites) {
+        s.invites.push_back(invite);
+    }
     s.next_user_id = std::max<int64_t>(max_user_id + 1, 1);
     return s;
 }

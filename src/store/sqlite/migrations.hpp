@@ -81,6 +81,24 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 )sql";
 
+/// Browser login sessions and invite links (issue 7). Only token hashes are stored.
+inline constexpr const char* kV002WebAccounts = R"sql(
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX web_sessions_user ON web_sessions (user_id);
+CREATE TABLE invites (
+    token_hash TEXT PRIMARY KEY,
+    created_by INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    accepted_by INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 struct Migration {
     int version;
     const char* name;
@@ -88,8 +106,9 @@ struct Migration {
 };
 
 /// Ascending by version, without gaps.
-inline constexpr std::array<Migration, 1> kMigrations{{
+inline constexpr std::array<Migration, 2> kMigrations{{
     {1, "init", kV001Init},
+    {2, "web_accounts", kV002WebAccounts},
 }};
 
 inline constexpr int kLatestVersion = kMigrations.back().version;

@@ -89,6 +89,22 @@ constexpr const char* kUpsertSetting =
     "INSERT INTO settings (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
+constexpr const char* kUpsertSession =
+    "INSERT INTO web_sessions (token_hash, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id, "
+    "created_ms = excluded.created_ms, expires_ms = excluded.expires_ms";
+constexpr const char* kDeleteSession = "DELETE FROM web_sessions WHERE token_hash = ?";
+constexpr const char* kUpsertInvite =
+    "INSERT INTO invites (token_hash, created_by, created_ms, expires_ms, accepted_by) "
+    "VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (token_hash) DO UPDATE SET created_by = excluded.created_by, "
+    "created_ms = excluded.created_ms, expires_ms = excluded.expires_ms, "
+    "accepted_by = excluded.accepted_by";
+constexpr const char* kSelectSessions =
+    "SELECT token_hash, user_id, created_ms, expires_ms FROM web_sessions";
+constexpr const char* kSelectInvites =
+    "SELECT token_hash, created_by, created_ms, expires_ms, accepted_by FROM invites";
+
 constexpr const char* kSelectUsers =
     "SELECT id, username, api_key_hash, data FROM users ORDER BY id";
 constexpr const char* kSelectWorkers =
@@ -924,6 +940,32 @@ Status ApplyOne(Connection& c, const PutSetting& m) {
     return q.BindText(m.key).BindText(m.value).Run();
 }
 
+Status ApplyOne(Connection& c, const PutSession& m) {
+    const domain::WebSession& ws = m.session;
+    HORDE_TRY(auto q, c.Prepare(kUpsertSession));
+    return q.BindText(ws.token_hash)
+        .BindInt(ws.user.value())
+        .BindInt(ToUnixMillis(ws.created))
+        .BindInt(ToUnixMillis(ws.expires))
+        .Run();
+}
+
+Status ApplyOne(Connection& c, const DeleteSession& m) {
+    HORDE_TRY(auto q, c.Prepare(kDeleteSession));
+    return q.BindText(m.token_hash).Run();
+}
+
+Status ApplyOne(Connection& c, const PutInvite& m) {
+    const domain::Invite& inv = m.invite;
+    HORDE_TRY(auto q, c.Prepare(kUpsertInvite));
+    return q.BindText(inv.token_hash)
+        .BindInt(inv.created_by.value())
+        .BindInt(ToUnixMillis(inv.created))
+        .BindInt(ToUnixMillis(inv.expires))
+        .BindInt(inv.accepted_by)
+        .Run();
+}
+
 Status ApplyOne(Connection& c, const Precondition& m) {
     HORDE_TRY(auto q, c.Prepare(kSelectRequestN));
     HORDE_TRY(const bool found, q.BindText(m.request.value()).Step());
@@ -1040,6 +1082,19 @@ Status LoadInto(Connection& c, Snapshot& s) {
     }));
     HORDE_TRY_STATUS(
         ForEachRow(c, kSelectSettings, [&](const Query& q) { s.settings[q.Text(0)] = q.Text(1); }));
+    HORDE_TRY_STATUS(ForEachRow(c, kSelectSessions, [&](const Query& q) {
+        s.sessions.push_back(domain::WebSession{.token_hash = q.Text(0),
+                                                .user = UserId(q.Int(1)),
+                                                .created = FromUnixMillis(q.Int(2)),
+                                                .expires = FromUnixMillis(q.Int(3))});
+    }));
+    HORDE_TRY_STATUS(ForEachRow(c, kSelectInvites, [&](const Query& q) {
+        s.invites.push_back(domain::Invite{.token_hash = q.Text(0),
+                                           .created_by = UserId(q.Int(1)),
+                                           .created = FromUnixMillis(q.Int(2)),
+                                           .expires = FromUnixMillis(q.Int(3)),
+                                           .accepted_by = q.Int(4)});
+    }));
     HORDE_TRY(const int64_t max_id, ScalarInt(c, kSelectMaxUserId));
     s.next_user_id = std::max<int64_t>(max_id + 1, 1);
     return Ok();
@@ -1152,6 +1207,48 @@ Status SqliteStore::Apply(const Batch& batch) {
             std::visit([&c](const auto& one) { return sqlite_detail::ApplyOne(c, one); }, m));
     }
     return tx.Commit();
+}
+
+std::vector<Status> SqliteStore::ApplyGroup(const std::vector<const Batch*>& batches) {
+    std::vector<Status> out(batches.size(), Ok());
+    if (batches.empty()) {
+        return out;
+    }
+    std::lock_guard lock(mutex_);
+    Connection& c = *conn_;
+    auto tx = Transaction::Begin(c, sqlite_detail::kBeginWrite);
+    if (!tx) {
+        std::fill(out.begin(), out.end(), Status(tx.error()));
+        return out;
+    }
+    for (size_t i = 0; i < batches.size(); ++i) {
+        if (batches[i]->empty()) {
+            continue;
+        }
+        if (auto s = c.Run("SAVEPOINT batch"); !s) {
+            out[i] = s;
+            continue;
+        }
+        for (const Mutation& m : batches[i]->mutations) {
+            out[i] =
+                std::visit([&c](const auto& one) { return sqlite_detail::ApplyOne(c, one); }, m);
+            if (!out[i]) {
+                break;
+            }
+        }
+        if (!out[i]) {
+            static_cast<void>(c.Run("ROLLBACK TO batch"));
+        }
+        static_cast<void>(c.Run("RELEASE batch"));
+    }
+    if (auto s = tx->Commit(); !s) {
+        for (auto& one : out) {
+            if (one) {
+                one = s;
+            }
+        }
+    }
+    return out;
 }
 
 Result<Snapshot> SqliteStore::Load() {

@@ -40,6 +40,8 @@ public:
     SqliteStore& operator=(SqliteStore&&) = delete;
 
     Status Apply(const Batch& batch) override;
+    /// One transaction for the whole group, one savepoint per batch.
+    std::vector<Status> ApplyGroup(const std::vector<const Batch*>& batches) override;
     Result<Snapshot> Load() override;
     Result<bool> HasEntry(const std::string& key) override;
     Result<int64_t> ExternalChangeCounter() override;
