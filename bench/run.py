@@ -84,10 +84,12 @@ class Server:
         for _ in self.proc.stdout:
             pass
 
-    def rss_kib(self) -> int:
+    def rss_kib(self, field: str = "VmRSS") -> int:
+        """VmRSS (all resident memory) or RssAnon (the process's own memory, without the file
+        pages of the memory-mapped database, which are page cache the kernel can drop)."""
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return 0
 
@@ -379,6 +381,7 @@ def main():
         pmap(register, workers + nomatch)
         log(f"[bench] {len(workers) + len(nomatch)} workers registered in {time.time() - t0:.1f}s")
         rss_before = srv.rss_kib()
+        anon_before = srv.rss_kib("RssAnon")
 
         # --- fill: N async requests through wrk (durable intake) ------------------------------
         def async_rows(n, r):
@@ -414,7 +417,9 @@ def main():
         log("[bench] fill wrk:", {k: v for k, v in res.items() if k != "captured"})
         time.sleep(0.5)
         rss_after = srv.rss_kib()
-        log(f"[bench] queued {len(accepted)} in {fill_s:.1f}s; RSS {rss_before} -> {rss_after} KiB")
+        anon_after = srv.rss_kib("RssAnon")
+        log(f"[bench] queued {len(accepted)} in {fill_s:.1f}s; RSS {rss_before} -> {rss_after} KiB"
+            f" (RssAnon {anon_before} -> {anon_after} KiB)")
         bad_tags = 0
         for _, tag, rid in accepted[:: max(1, len(accepted) // 40)]:
             path = "/api/v2/generate/check/" if tag == "image" else "/api/v2/generate/text/status/"
@@ -430,8 +435,13 @@ def main():
             "idle_rss_kib": rss_idle,
             "before_queueing_rss_kib": rss_before,
             "after_queueing_rss_kib": rss_after,
+            "before_queueing_anon_kib": anon_before,
+            "after_queueing_anon_kib": anon_after,
             "queued": len(accepted),
-            "bytes_per_request": (rss_after - rss_before) * 1024 / max(1, len(accepted)),
+            # The process's own memory per queued request (RssAnon; VmRSS also counts the
+            # database's memory-mapped file pages).
+            "bytes_per_request": (anon_after - anon_before) * 1024 / max(1, len(accepted)),
+            "vmrss_bytes_per_request": (rss_after - rss_before) * 1024 / max(1, len(accepted)),
             "avg_prompt_bytes": prompt_bytes / max(1, len(fill_rows)),
         }
         results["memory"]["bytes_per_request_beyond_prompt"] = (
@@ -739,10 +749,13 @@ def report(results):
     if mem:
         print(f"\nRSS idle {mem['idle_rss_kib'] / 1024:.1f} MiB; before queueing "
               f"{mem['before_queueing_rss_kib'] / 1024:.1f} MiB; after queueing {mem['queued']} "
-              f"requests {mem['after_queueing_rss_kib'] / 1024:.1f} MiB; "
+              f"requests {mem['after_queueing_rss_kib'] / 1024:.1f} MiB; end "
+              f"{mem.get('end_rss_kib', 0) / 1024:.1f} MiB\n"
+              f"RssAnon before queueing {mem['before_queueing_anon_kib'] / 1024:.1f} MiB, after "
+              f"{mem['after_queueing_anon_kib'] / 1024:.1f} MiB: "
               f"{mem['bytes_per_request']:.0f} B/request ({mem['bytes_per_request_beyond_prompt']:.0f} "
-              f"B beyond the {mem['avg_prompt_bytes']:.0f} B average prompt); "
-              f"end {mem.get('end_rss_kib', 0) / 1024:.1f} MiB")
+              f"B beyond the {mem['avg_prompt_bytes']:.0f} B average prompt); VmRSS "
+              f"{mem['vmrss_bytes_per_request']:.0f} B/request with the mapped database pages")
     wo = results.get("worker_overhead") or {}
     if "wall_ms_per_job" in wo:
         print(f"worker overhead ({wo['jobs']} text jobs, threads 1, instant KoboldCpp test backend): "

@@ -115,6 +115,8 @@ Api::Api(service::HordeService& service, ApiSettings settings, OffsetClock* test
     Add(Method::kGet, "/api/web/session", &Api::WebSession);
     Add(Method::kGet, "/api/web/config", &Api::WebConfig);
     Add(Method::kPost, "/api/web/register", &Api::WebRegister);
+    // Logging in with an existing key is the same use case as registering (same body rules).
+    Add(Method::kPost, "/api/web/login", &Api::WebRegister);
     Add(Method::kPost, "/api/web/logout", &Api::WebLogout);
     Add(Method::kPost, "/api/web/key", &Api::WebKey);
     Add(Method::kPost, "/api/web/invites", &Api::WebInvite);

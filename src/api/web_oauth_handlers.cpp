@@ -46,6 +46,18 @@ http::Response LoginError(std::string_view code) {
 
 int64_t UnixNow(const Clock& clock) { return ToUnixMillis(clock.Now()) / 1000; }
 
+/// The login state is used once: a callback whose `state` matches it deletes the horde_oauth
+/// cookie, whatever the outcome. (A callback with another state leaves it: the browser's own
+/// login may still be under way.)
+http::Response ClearingLoginState(http::Response resp, bool secure) {
+    resp.headers.emplace_back("Set-Cookie", web::FormatSetCookie({.name = kOAuthCookie,
+                                                                  .value = "",
+                                                                  .path = "/auth",
+                                                                  .max_age_s = 0,
+                                                                  .secure = secure}));
+    return resp;
+}
+
 }  // namespace
 
 http::Response Api::AuthLogin(http::Request& req) const {
@@ -89,6 +101,7 @@ http::Response Api::AuthLogin(http::Request& req) const {
 }
 
 http::Response Api::AuthCallback(http::Request& req) const {
+    const bool secure = SecureCookies(req);
     const web::ProviderConfig* p = oauth_->Find(req.path_params.at(0));
     if (p == nullptr) {
         return LoginError("unknown_provider");
@@ -105,29 +118,35 @@ http::Response Api::AuthCallback(http::Request& req) const {
         return LoginError("invalid_state");
     }
     if (const std::string error = req.Query("error"); !error.empty()) {
-        return LoginError(error);
+        return ClearingLoginState(LoginError(error), secure);
     }
     const std::string code = req.Query("code");
     if (code.empty() || code.size() > kMaxParamChars) {
-        return LoginError("invalid_request");
+        return ClearingLoginState(LoginError("invalid_request"), secure);
     }
     auto identity = oauth_->CompleteLogin(*p, code, st->verifier,
                                           BaseUrl(req) + "/auth/callback/" + p->id, st->nonce);
     if (!identity) {
-        return LoginError("provider_error");
+        return ClearingLoginState(LoginError("provider_error"), secure);
     }
     auto login = service_.LoginWithOAuth(p->id + "_" + identity->subject, identity->name);
     if (!login) {
         spdlog::warn("oauth {}: login refused: {}", p->id, login.error().message);
-        return LoginError(login.error().code == ErrorCode::kDeletedUser ? "deleted_user"
-                                                                        : "login_failed");
+        return ClearingLoginState(
+            LoginError(login.error().code == ErrorCode::kDeletedUser ? "deleted_user"
+                                                                     : "login_failed"),
+            secure);
+    }
+    // A session this browser had before is over (no two accounts in one browser).
+    if (auto old = cookies.find(kSessionCookie); old != cookies.end()) {
+        (void)service_.EndSession(old->second);
     }
     auto resp = Redirect(st->return_to);
     resp.headers.emplace_back("Set-Cookie", web::FormatSetCookie({.name = kSessionCookie,
                                                                   .value = login->session_token,
                                                                   .max_age_s = kSessionCookieMaxAge,
-                                                                  .secure = SecureCookies(req)}));
-    return resp;
+                                                                  .secure = secure}));
+    return ClearingLoginState(std::move(resp), secure);
 }
 
 }  // namespace horde::api

@@ -1,6 +1,7 @@
 // Browser sessions: the session cookie on /api/ calls (with CSRF), GET /api/web/session and
 // /api/web/config, POST /api/web/register, /logout, /key, /invites (docs/web.md).
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "api/api.hpp"
@@ -19,6 +20,7 @@ constexpr const char* kPreCsrfCookie = "horde_csrf";
 constexpr int kSessionCookieMaxAge = 30 * 24 * 3600;
 constexpr size_t kPreCsrfChars = 32;
 constexpr size_t kCookieMaxChars = 128;
+constexpr size_t kApiKeyMaxChars = 128;
 
 std::string CookieOf(const http::Request& req, const char* name) {
     const std::string& header = req.Header("cookie");
@@ -37,9 +39,26 @@ bool IsChange(http::Method m) {
     return m != http::Method::kGet && m != http::Method::kHead && m != http::Method::kOptions;
 }
 
+web::CookieSpec SessionCookie(const std::string& token, bool secure) {
+    return {.name = kSessionCookie,
+            .value = token,
+            .max_age_s = kSessionCookieMaxAge,
+            .secure = secure};
+}
+
+web::CookieSpec ClearedSessionCookie(bool secure) {
+    return {.name = kSessionCookie, .value = "", .max_age_s = 0, .secure = secure};
+}
+
+/// Adds one Set-Cookie (the server sends each of them) and `Cache-Control: no-store` once.
 http::Response WithCookie(http::Response resp, const web::CookieSpec& cookie) {
     resp.headers.emplace_back("Set-Cookie", web::FormatSetCookie(cookie));
-    resp.headers.emplace_back("Cache-Control", "no-store");
+    const bool has_cache_control =
+        std::any_of(resp.headers.begin(), resp.headers.end(),
+                    [](const auto& h) { return h.first == "Cache-Control"; });
+    if (!has_cache_control) {
+        resp.headers.emplace_back("Cache-Control", "no-store");
+    }
     return resp;
 }
 
@@ -104,7 +123,8 @@ http::Response Api::WebSession(http::Request& req) const {
             return resp;
         }
     }
-    // Not logged in: a CSRF token bound to the horde_csrf cookie (double submit, signed).
+    // Not logged in: a CSRF token bound to the horde_csrf cookie (double submit, signed); a
+    // stale session cookie is cleared in the same answer.
     std::string pre = CookieOf(req, kPreCsrfCookie);
     const bool fresh_cookie = pre.size() != kPreCsrfChars;
     if (fresh_cookie) {
@@ -112,20 +132,15 @@ http::Response Api::WebSession(http::Request& req) const {
     }
     boost::json::object o{{"logged_in", false}, {"csrf_token", service_.WebMac("precsrf", pre)}};
     auto resp = JsonResponse(200, o);
-    if (!token.empty() || fresh_cookie) {
-        // One Set-Cookie per answer: clear a stale session cookie first, the CSRF cookie on the
-        // next call.
-        if (!token.empty()) {
-            return WithCookie(std::move(resp), {.name = kSessionCookie,
-                                                .value = "",
-                                                .max_age_s = 0,
-                                                .secure = SecureCookies(req)});
-        }
-        return WithCookie(
+    resp.headers.emplace_back("Cache-Control", "no-store");
+    if (!token.empty()) {
+        resp = WithCookie(std::move(resp), ClearedSessionCookie(SecureCookies(req)));
+    }
+    if (fresh_cookie) {
+        resp = WithCookie(
             std::move(resp),
             {.name = kPreCsrfCookie, .value = pre, .max_age_s = -1, .secure = SecureCookies(req)});
     }
-    resp.headers.emplace_back("Cache-Control", "no-store");
     return resp;
 }
 
@@ -145,44 +160,88 @@ http::Response Api::WebConfig(http::Request&) const {
 }
 
 http::Response Api::WebRegister(http::Request& req) const {
+    // The pre-login token (bound to horde_csrf), or the token of the session this browser has
+    // (logging in again switches accounts).
+    const std::string csrf = req.Header("x-csrf-token");
     const std::string pre = CookieOf(req, kPreCsrfCookie);
-    if (pre.empty() ||
-        !web::ConstantTimeEqual(req.Header("x-csrf-token"), service_.WebMac("precsrf", pre))) {
-        return ErrorResponse(MakeError(ErrorCode::kCsrfFailed));
+    const std::string old = CookieOf(req, kSessionCookie);
+    bool csrf_ok = !pre.empty() && web::ConstantTimeEqual(csrf, service_.WebMac("precsrf", pre));
+    if (!csrf_ok && !old.empty()) {
+        auto current = service_.ResolveSession(old);
+        csrf_ok = current && web::ConstantTimeEqual(csrf, CsrfTokenFor(current->token_hash));
     }
-    if (!settings_.pseudonymous_registration) {
-        return ErrorResponse(MakeError(ErrorCode::kRegistrationClosed));
+    if (!csrf_ok) {
+        return ErrorResponse(MakeError(ErrorCode::kCsrfFailed));
     }
     auto body = protocol::ParseJsonObject(req.body);
     if (!body) {
         return ErrorResponse(body.error());
     }
     protocol::FieldReader f(*body);
-    auto username = f.OptString("username", {.min_chars = 1, .max_chars = 100});
-    if (!username) {
-        return ErrorResponse(username.error());
+    auto api_key = f.OptString("api_key", {.min_chars = 1, .max_chars = kApiKeyMaxChars});
+    if (!api_key) {
+        return ErrorResponse(api_key.error());
     }
-    if (!*username) {
-        return ErrorResponse(
-            MakeError(ErrorCode::kValidationFailed, "username is required", "username"));
+    domain::User user;
+    std::string session_token;
+    std::string new_key;
+    if (*api_key) {
+        // Log in with an existing key (the way back for a pseudonymous account).
+        auto known = service_.Authenticate(**api_key);
+        if (!known) {
+            return ErrorResponse(known.error());
+        }
+        if (known->anonymous) {
+            return ErrorResponse(MakeError(
+                ErrorCode::kAnonForbidden,
+                "The anonymous key cannot log in: create an account or use your own key."));
+        }
+        auto token = service_.CreateSession(known->id);
+        if (!token) {
+            return ErrorResponse(token.error());
+        }
+        user = *known;
+        session_token = std::move(*token);
+    } else {
+        if (!settings_.pseudonymous_registration) {
+            return ErrorResponse(MakeError(ErrorCode::kRegistrationClosed));
+        }
+        auto username = f.OptString("username", {.min_chars = 1, .max_chars = 100});
+        if (!username) {
+            return ErrorResponse(username.error());
+        }
+        if (!*username) {
+            return ErrorResponse(
+                MakeError(ErrorCode::kValidationFailed, "username is required", "username"));
+        }
+        auto login = service_.RegisterPseudonymous(**username);
+        if (!login) {
+            return ErrorResponse(login.error());
+        }
+        user = login->user;
+        session_token = std::move(login->session_token);
+        new_key = std::move(login->api_key);
     }
-    auto login = service_.RegisterPseudonymous(**username);
-    if (!login) {
-        return ErrorResponse(login.error());
+    // A session this browser had before is over (no two accounts in one browser).
+    if (!old.empty()) {
+        (void)service_.EndSession(old);
     }
-    auto view = service_.GetUser(login->user.id);
+    auto session = service_.ResolveSession(session_token);
+    if (!session) {
+        return ErrorResponse(session.error());
+    }
+    auto view = service_.GetUser(user.id);
     boost::json::object o;
-    o["api_key"] = login->api_key;
-    o["user"] = boost::json::object{
-        {"id", login->user.id.value()},
-        {"username", login->user.username + "#" + std::to_string(login->user.id.value())},
-        {"pseudonymous", true},
-        {"kudos", view ? view->kudos.ToWire() : 0.0}};
-    o["csrf_token"] = CsrfTokenFor(service_.HashKey(login->session_token));
-    return WithCookie(JsonResponse(200, o), {.name = kSessionCookie,
-                                             .value = login->session_token,
-                                             .max_age_s = kSessionCookieMaxAge,
-                                             .secure = SecureCookies(req)});
+    if (!new_key.empty()) {
+        o["api_key"] = new_key;
+    }
+    o["user"] =
+        boost::json::object{{"id", user.id.value()},
+                            {"username", user.username + "#" + std::to_string(user.id.value())},
+                            {"pseudonymous", user.pseudonymous},
+                            {"kudos", view ? view->kudos.ToWire() : 0.0}};
+    o["csrf_token"] = CsrfTokenFor(session->token_hash);
+    return WithCookie(JsonResponse(200, o), SessionCookie(session_token, SecureCookies(req)));
 }
 
 http::Response Api::WebLogout(http::Request& req) const {
@@ -199,9 +258,8 @@ http::Response Api::WebLogout(http::Request& req) const {
             }
         }
     }
-    return WithCookie(
-        JsonResponse(200, boost::json::object{}),
-        {.name = kSessionCookie, .value = "", .max_age_s = 0, .secure = SecureCookies(req)});
+    return WithCookie(JsonResponse(200, boost::json::object{}),
+                      ClearedSessionCookie(SecureCookies(req)));
 }
 
 Result<service::Caller> Api::WebCaller(const http::Request& req) const {
@@ -233,9 +291,25 @@ http::Response Api::WebKey(http::Request& req) const {
     if (!reset) {
         return ErrorResponse(reset.error());
     }
-    auto resp = JsonResponse(200, boost::json::object{{"api_key", reset->api_key}});
-    resp.headers.emplace_back("Cache-Control", "no-store");
-    return resp;
+    boost::json::object o{{"api_key", reset->api_key}};
+    if (!req.Header("apikey").empty()) {
+        auto resp = JsonResponse(200, o);
+        resp.headers.emplace_back("Cache-Control", "no-store");
+        return resp;
+    }
+    // The reset ended every session of the account (their binding names the old key): this
+    // browser gets a new one, with a new CSRF token.
+    (void)service_.EndSession(CookieOf(req, kSessionCookie));
+    auto token = service_.CreateSession(caller->user.id);
+    if (!token) {
+        return ErrorResponse(token.error());
+    }
+    auto session = service_.ResolveSession(*token);
+    if (!session) {
+        return ErrorResponse(session.error());
+    }
+    o["csrf_token"] = CsrfTokenFor(session->token_hash);
+    return WithCookie(JsonResponse(200, o), SessionCookie(*token, SecureCookies(req)));
 }
 
 http::Response Api::WebInvite(http::Request& req) const {

@@ -180,6 +180,7 @@ void Enqueue(State& st, const domain::Request& r) {
     if (r.models.empty()) {
         st.any_model[k].emplace(key, ref);
     }
+    st.queue_by_user[k][r.user.value()].emplace(key, ref);
     const int64_t n = r.n;
     for (const auto& m : r.models) {
         st.queue_by_model[k][m].emplace(key, ref);
@@ -202,6 +203,12 @@ void Dequeue(State& st, const domain::Request& r) {
     st.queue[k].erase(key);
     if (r.models.empty()) {
         st.any_model[k].erase(key);
+    }
+    if (auto q = st.queue_by_user[k].find(r.user.value()); q != st.queue_by_user[k].end()) {
+        q->second.erase(key);
+        if (q->second.empty()) {
+            st.queue_by_user[k].erase(q);
+        }
     }
     const int64_t n = r.n;
     for (const auto& m : r.models) {

@@ -297,7 +297,9 @@ public:
         std::string api_key;        // only when this call created the account
         bool created = false;
     };
-    /// Starts a browser session for `user` (30 days, sliding).
+    /// Starts a browser session for `user` (30 days, sliding). Returns the cookie value
+    /// `<id>.<binding>`: the store keeps only the hash of the id, and the binding (a MAC over the
+    /// id and the account's current key hash) makes a key reset end every older session.
     Result<std::string> CreateSession(UserId user);
     struct SessionInfo {
         domain::User user;

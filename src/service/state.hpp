@@ -108,6 +108,8 @@ struct HordeService::State {
     QueueTree queue[2];
     std::unordered_map<std::string, ModelQueue> queue_by_model[2];
     ModelQueue any_model[2];
+    /// Per kind and requester, their queued requests (the priority pass of a pop).
+    std::unordered_map<int64_t, ModelQueue> queue_by_user[2];
     QueueTotals totals[2];
     std::unordered_map<std::string, ModelTotals> model_totals[2];
     /// When each processing job times out, and when each request expires.

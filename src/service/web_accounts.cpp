@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <optional>
+#include <string_view>
 
 #include "common/random.hpp"
 #include "service/horde_service.hpp"
@@ -116,8 +118,32 @@ void ApplyWebMutations(HordeService::State& st, const store::Batch& b) {
     }
 }
 
-bool SameHash(const std::string& a, const std::string& b) {
+bool SameHash(std::string_view a, std::string_view b) {
     return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+/// A session cookie is "<id>.<binding>": the random id (the store keeps only its hash) and a MAC
+/// over the id and the account's API-key hash, so that a key reset ends every session made
+/// before it.
+struct SessionParts {
+    std::string_view id;
+    std::string_view binding;
+};
+
+std::optional<SessionParts> SplitSessionToken(std::string_view token) {
+    const size_t dot = token.find('.');
+    if (token.size() > kTokenMaxChars || dot != kSessionTokenChars || dot + 1 >= token.size()) {
+        return std::nullopt;
+    }
+    return SessionParts{token.substr(0, dot), token.substr(dot + 1)};
+}
+
+std::string SessionBinding(const HordeService& svc, std::string_view id,
+                           std::string_view api_key_hash) {
+    std::string msg(id);
+    msg.push_back('\n');
+    msg.append(api_key_hash);
+    return svc.WebMac("session", msg);
 }
 
 }  // namespace
@@ -139,7 +165,8 @@ Result<std::string> HordeService::CreateSession(UserId user) {
         return MakeError(ErrorCode::kUserNotFound);
     }
     const auto now = clock_.Now();
-    const std::string token = NewToken(kSessionTokenChars);
+    const std::string id = NewToken(kSessionTokenChars);
+    const std::string token = id + "." + SessionBinding(*this, id, it->second.api_key_hash);
     store::Batch b;
     // Purge expired sessions while here: logins are rare, so this costs little.
     for (const auto& [hash, s] : st.web_sessions) {
@@ -147,7 +174,7 @@ Result<std::string> HordeService::CreateSession(UserId user) {
             b.Add(store::DeleteSession{hash});
         }
     }
-    b.Add(store::PutSession{domain::WebSession{.token_hash = HashKey(token),
+    b.Add(store::PutSession{domain::WebSession{.token_hash = HashKey(id),
                                                .user = user,
                                                .created = now,
                                                .expires = now + kSessionLifetime}});
@@ -157,10 +184,11 @@ Result<std::string> HordeService::CreateSession(UserId user) {
 }
 
 Result<HordeService::SessionInfo> HordeService::ResolveSession(std::string_view token) {
-    if (token.empty() || token.size() > kTokenMaxChars) {
+    const auto parts = SplitSessionToken(token);
+    if (!parts) {
         return MakeError(ErrorCode::kSessionExpired);
     }
-    const std::string hash = HashKey(token);
+    const std::string hash = HashKey(parts->id);
     const auto now = clock_.Now();
     SessionInfo info;
     bool refresh = false;
@@ -173,7 +201,9 @@ Result<HordeService::SessionInfo> HordeService::ResolveSession(std::string_view 
         }
         auto user = st.users.find(it->second.user.value());
         const bool expired = it->second.expires <= now;
-        if (!expired && user != st.users.end() && !user->second.deleted) {
+        // A binding made with another API-key hash: the key was reset since, the session is over.
+        if (!expired && user != st.users.end() && !user->second.deleted &&
+            SameHash(parts->binding, SessionBinding(*this, parts->id, user->second.api_key_hash))) {
             info.user = user->second;
             info.token_hash = hash;
             refresh = it->second.expires - now < kSessionLifetime - kSessionRefreshAfter;
@@ -190,7 +220,7 @@ Result<HordeService::SessionInfo> HordeService::ResolveSession(std::string_view 
     }
     store::Batch b;
     if (!refresh) {
-        // Expired, or its user is gone: purge it.
+        // Expired, its user is gone or its key was reset: purge it.
         b.Add(store::DeleteSession{hash});
         HORDE_TRY_STATUS(Commit(b));
         ApplyWebMutations(st, b);
@@ -205,10 +235,11 @@ Result<HordeService::SessionInfo> HordeService::ResolveSession(std::string_view 
 }
 
 Status HordeService::EndSession(std::string_view token) {
-    if (token.empty() || token.size() > kTokenMaxChars) {
+    const auto parts = SplitSessionToken(token);
+    if (!parts) {
         return Ok();
     }
-    const std::string hash = HashKey(token);
+    const std::string hash = HashKey(parts->id);
     std::unique_lock lock(mu_);
     auto& st = *state_;
     if (!st.web_sessions.contains(hash)) {
@@ -266,7 +297,10 @@ Result<HordeService::WebLogin> HordeService::LoginWithOAuth(const std::string& o
         auto& pending = state_->pending_api_keys;
         const auto now = clock_.Now();
         std::erase_if(pending, [&](const auto& kv) { return kv.second.second <= now; });
-        pending[HashKey(login.session_token)] = {login.api_key, now + kPendingKeyLifetime};
+        const auto parts = SplitSessionToken(login.session_token);
+        if (parts) {
+            pending[HashKey(parts->id)] = {login.api_key, now + kPendingKeyLifetime};
+        }
     }
     return login;
 }

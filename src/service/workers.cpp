@@ -192,11 +192,11 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     if (!(kind == GenKind::kImage && special)) {
         sources.push_back(&st.any_model[k]);
     }
-    // Visits the sources' requests merged in queue order, each once, until `visit` says stop.
-    auto walk = [&](auto&& visit) {
+    // Visits the requests of `from` merged in queue order, each once, until `visit` says stop.
+    auto walk = [](const std::vector<const ModelQueue*>& from, auto&& visit) {
         using It = ModelQueue::const_iterator;
         std::vector<std::pair<It, It>> heap;
-        for (const auto* q : sources) {
+        for (const auto* q : from) {
             if (!q->empty()) {
                 heap.emplace_back(q->begin(), q->end());
             }
@@ -225,25 +225,30 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
 
     const QueuedRef* chosen_ref = nullptr;
     QueuedRef found;
-    // Priority pass, only when there can be priority requests: the owner's own and those of its
-    // priority users.
-    auto owner_queued = st.queued_by_user[k].find(user.id.value());
-    if (!priority_ids.empty() ||
-        (owner_queued != st.queued_by_user[k].end() && owner_queued->second > 0)) {
-        walk([&](const QueuedRef& ref) {
-            const auto& r = *ref.request;
-            if (now < r.expiry && is_priority(r) && check(ref) == domain::SkipReason::kNone) {
-                found = ref;
-                chosen_ref = &found;
-            }
-            return chosen_ref != nullptr;
-        });
+    // Priority pass over the queued requests of the owner and of its priority users only.
+    std::vector<const ModelQueue*> priority_sources;
+    for (const int64_t id : priority_ids) {
+        if (auto q = st.queue_by_user[k].find(id); q != st.queue_by_user[k].end()) {
+            priority_sources.push_back(&q->second);
+        }
     }
+    if (!priority_ids.contains(user.id.value())) {
+        if (auto q = st.queue_by_user[k].find(user.id.value()); q != st.queue_by_user[k].end()) {
+            priority_sources.push_back(&q->second);
+        }
+    }
+    walk(priority_sources, [&](const QueuedRef& ref) {
+        if (now < ref.request->expiry && check(ref) == domain::SkipReason::kNone) {
+            found = ref;
+            chosen_ref = &found;
+        }
+        return chosen_ref != nullptr;
+    });
     std::map<std::string, int> skipped;
     if (!chosen_ref) {
         std::array<int, static_cast<size_t>(domain::SkipReason::kMaintenance) + 1> counts{};
         int64_t visited = 0;
-        walk([&](const QueuedRef& ref) {
+        walk(sources, [&](const QueuedRef& ref) {
             ++visited;
             if (now >= ref.request->expiry) {
                 return false;  // expired: the next tick deletes it

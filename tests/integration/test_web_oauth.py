@@ -155,9 +155,13 @@ def test_first_login_creates_the_account_then_finds_it(oidc_horde):
     r = login_flow(h, s, login="alice")
     assert r.status_code == 302, r.text
     assert r.headers["Location"] == "/account"
-    cookie = r.headers["Set-Cookie"]
-    assert cookie.startswith("horde_session=") and "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie and "Path=/;" in cookie
+    cookies = r.raw.headers.getlist("Set-Cookie")
+    cookie = next(c for c in cookies if c.startswith("horde_session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/;" in cookie
+    # The login state is spent: the same answer deletes horde_oauth.
+    cleared = next(c for c in cookies if c.startswith("horde_oauth="))
+    assert "Max-Age=0" in cleared and "Path=/auth" in cleared
+    assert s.cookies.get("horde_oauth") is None
     me = session_of(h, s)
     assert me["logged_in"] is True
     assert me["user"]["username"].startswith("Name alice#")
@@ -188,6 +192,7 @@ def test_denied_consent_makes_no_session(oidc_horde):
     assert r.status_code == 302
     assert r.headers["Location"] == "/login?error=access_denied"
     assert "horde_session" not in r.headers.get("Set-Cookie", "")
+    assert s.cookies.get("horde_oauth") is None  # the state was used: deleted
     assert session_of(h, s)["logged_in"] is False
 
 
@@ -206,6 +211,8 @@ def test_bad_or_missing_state_is_refused(oidc_horde):
         assert r.status_code == 302 and r.headers["Location"] == "/login?error=invalid_state"
         assert "horde_session" not in r.headers.get("Set-Cookie", "")
         assert session_of(h, s)["logged_in"] is False
+        # Another state does not spend this browser's login state.
+        assert s.cookies.get("horde_oauth") is not None
 
     # A callback in a browser that never started the login (no horde_oauth cookie).
     s = requests.Session()
@@ -241,12 +248,14 @@ def test_pkce_verifier_is_checked_by_the_provider(oidc_horde):
     }, auth=(CLIENT_ID, CLIENT_SECRET), timeout=30)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     # The real callback: horded presents the login's own verifier, which the provider accepts.
+    state_cookie = s.cookies.get("horde_oauth")
+    assert state_cookie  # the callback with another state left it
     r = s.get(captured["url"], allow_redirects=False, timeout=30)
     assert r.headers["Location"] == "/account", r.headers
     assert session_of(h, s)["logged_in"] is True
     # A replay of the spent code (state still valid in another browser's copy) is refused.
     replay = requests.Session()
-    replay.cookies.set("horde_oauth", s.cookies.get("horde_oauth"))
+    replay.cookies.set("horde_oauth", state_cookie)
     r = replay.get(captured["url"], allow_redirects=False, timeout=30)
     assert r.headers["Location"] == "/login?error=provider_error", r.headers
     assert session_of(h, replay)["logged_in"] is False

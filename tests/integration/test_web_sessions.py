@@ -28,10 +28,21 @@ def register(s: requests.Session, horde, name: str | None = None) -> dict:
     return r.json()
 
 
+def set_cookies(resp: requests.Response) -> list[str]:
+    """Every Set-Cookie header of the answer (each cookie has its own)."""
+    return resp.raw.headers.getlist("Set-Cookie")
+
+
 def set_cookie_of(resp: requests.Response, name: str) -> str:
-    header = resp.headers.get("Set-Cookie", "")
-    assert header.startswith(name + "="), header
-    return header
+    found = [c for c in set_cookies(resp) if c.startswith(name + "=")]
+    assert len(found) == 1, set_cookies(resp)
+    return found[0]
+
+
+def login_with_key(s: requests.Session, horde, key: str) -> requests.Response:
+    token = web_session(s, horde)["csrf_token"]
+    return s.post(horde.base + "/api/web/register", json={"api_key": key},
+                  headers={"X-CSRF-Token": token}, timeout=30)
 
 
 def test_register_sets_a_strict_session_cookie_and_logs_in(horde):
@@ -58,6 +69,8 @@ def test_register_sets_a_strict_session_cookie_and_logs_in(horde):
     # The session is stored hashed only.
     token_value = s.cookies.get("horde_session")
     assert token_value and token_value.encode() not in horde.raw_store_bytes()
+    session_id = token_value.split(".")[0]
+    assert len(session_id) == 43 and session_id.encode() not in horde.raw_store_bytes()
 
 
 def test_register_needs_the_csrf_token(horde):
@@ -126,6 +139,88 @@ def test_key_reset_refuses_the_old_key_at_once(horde):
     assert_error(requests.post(horde.base + "/api/web/key", timeout=30), 401, "SessionExpired")
 
 
+def test_key_reset_ends_the_other_sessions_and_renews_this_one(horde):
+    s = browser(horde)
+    body = register(s, horde)
+    before = s.cookies.get("horde_session")
+    other = browser(horde)  # a second browser, logged in with the key
+    assert login_with_key(other, horde, body["api_key"]).status_code == 200
+    assert web_session(other, horde)["logged_in"] is True
+    r = s.post(horde.base + "/api/web/key",
+               headers={"X-CSRF-Token": web_session(s, horde)["csrf_token"]}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert "Max-Age=2592000" in set_cookie_of(r, "horde_session")
+    # This browser goes on with a new session and the CSRF token of the answer.
+    assert s.cookies.get("horde_session") != before
+    me = web_session(s, horde)
+    assert me["logged_in"] is True and me["csrf_token"] == r.json()["csrf_token"]
+    r2 = s.put(horde.api + f"/users/{body['user']['id']}", json={"username": "still me"},
+               headers={"X-CSRF-Token": me["csrf_token"]}, timeout=30)
+    assert r2.status_code == 200, r2.text
+    # The other browser and the old cookie are logged out.
+    assert web_session(other, horde)["logged_in"] is False
+    r2 = requests.get(horde.api + "/find_user", cookies={"horde_session": before}, timeout=30)
+    assert r2.status_code in (400, 401), r2.text
+    # A reset with the apikey header (no cookie) ends the browser sessions too.
+    r2 = requests.post(horde.base + "/api/web/key", headers={"apikey": r.json()["api_key"]},
+                       timeout=30)
+    assert r2.status_code == 200 and "Set-Cookie" not in r2.headers, r2.text
+    assert web_session(s, horde)["logged_in"] is False
+
+
+def test_login_with_the_api_key(horde):
+    s = browser(horde)
+    body = register(s, horde)
+    csrf = web_session(s, horde)["csrf_token"]
+    assert s.post(horde.base + "/api/web/logout", headers={"X-CSRF-Token": csrf},
+                  timeout=30).status_code == 200
+    assert web_session(s, horde)["logged_in"] is False
+    # Without the pre-login CSRF token: refused.
+    r = s.post(horde.base + "/api/web/register", json={"api_key": body["api_key"]}, timeout=30)
+    assert_error(r, 403, "CsrfFailed")
+    r = login_with_key(s, horde, body["api_key"])
+    assert r.status_code == 200, r.text
+    assert "api_key" not in r.json()
+    assert r.json()["user"]["id"] == body["user"]["id"]
+    assert "HttpOnly" in set_cookie_of(r, "horde_session")
+    me = web_session(s, horde)
+    assert me["logged_in"] is True and me["user"]["id"] == body["user"]["id"]
+    assert me["csrf_token"] == r.json()["csrf_token"]
+    # A wrong key, and the anonymous key, are refused; the browser stays logged out.
+    fresh = browser(horde)
+    assert login_with_key(fresh, horde, "x" * 22).status_code == 401
+    assert_error(login_with_key(fresh, horde, "0000000000"), 403)
+    assert_error(login_with_key(fresh, horde, "k" * 200), 400)
+    assert web_session(fresh, horde)["logged_in"] is False
+
+
+def test_login_ends_the_session_the_browser_had(horde):
+    s = browser(horde)
+    first = register(s, horde)
+    old = s.cookies.get("horde_session")
+    second = register(s, horde)
+    assert web_session(s, horde)["user"]["id"] == second["user"]["id"]
+    r = requests.get(horde.base + "/api/web/session", cookies={"horde_session": old}, timeout=30)
+    assert r.json()["logged_in"] is False
+    r = login_with_key(s, horde, first["api_key"])
+    assert r.status_code == 200 and web_session(s, horde)["user"]["id"] == first["user"]["id"]
+
+
+def test_session_cookie_binding_is_checked(horde):
+    s = browser(horde)
+    register(s, horde)
+    value = s.cookies.get("horde_session")
+    session_id, binding = value.split(".")
+    for forged in (session_id, session_id + ".", session_id + "." + "A" * len(binding),
+                   "x" * 43 + "." + binding):
+        r = requests.get(horde.api + "/find_user", cookies={"horde_session": forged},
+                         headers={"Connection": "close"}, timeout=30)
+        assert r.status_code in (400, 401), (forged, r.text)
+        r = requests.get(horde.api + "/find_user", headers={"apikey": "session:" + forged},
+                         timeout=30)
+        assert r.status_code in (400, 401, 404), (forged, r.text)
+
+
 def test_logout_ends_the_session(horde):
     s = browser(horde)
     register(s, horde)
@@ -172,6 +267,16 @@ def test_bad_session_cookie_is_anonymous(horde):
     r = requests.get(horde.base + "/api/web/session", cookies={"horde_session": "x" * 43},
                      timeout=30)
     assert r.status_code == 200 and r.json()["logged_in"] is False
+    # One answer clears the stale cookie and sets the pre-login CSRF cookie: its token works.
+    assert "Max-Age=0" in set_cookie_of(r, "horde_session")
+    assert "HttpOnly" in set_cookie_of(r, "horde_csrf")
+    s = browser(horde)
+    s.cookies.set("horde_session", "x" * 43 + ".stale", domain="127.0.0.1", path="/")
+    token = web_session(s, horde)["csrf_token"]
+    assert s.cookies.get("horde_session") is None and s.cookies.get("horde_csrf")
+    r = s.post(horde.base + "/api/web/register", json={"username": unique("p")},
+               headers={"X-CSRF-Token": token}, timeout=30)
+    assert r.status_code == 200, r.text
     r = requests.post(horde.api + "/generate/text/async", cookies={"horde_session": "nope"},
                       json={"prompt": "hello"}, headers={"apikey": "0000000000"}, timeout=30)
     assert r.status_code == 202, r.text
@@ -239,6 +344,21 @@ def test_static_paths_cannot_escape(horde):
     assert requests.post(horde.base + "/login", timeout=30).status_code == 405
     # API paths keep their JSON 404.
     assert_error(requests.get(horde.api + "/nothing", timeout=30), 404)
+
+
+def test_unknown_page_gives_a_browser_a_page(horde):
+    browser_accept = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    r = requests.get(horde.base + "/no-such-page", headers=browser_accept, timeout=30)
+    assert r.status_code == 404
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert "Page not found" in r.text
+    # Not for API clients, API paths, static files or escapes.
+    assert_error(requests.get(horde.base + "/no-such-page", timeout=30), 404)
+    for path in ("/api/v2/nothing", "/static/nothing.js", "/auth/nothing"):
+        r = requests.get(horde.base + path, headers=browser_accept, timeout=30)
+        assert r.status_code == 404 and "Page not found" not in r.text, path
+        assert "# Horde" not in r.text
 
 
 # ---- modes and invites

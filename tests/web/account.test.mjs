@@ -103,6 +103,19 @@ test('workers owned with a maintenance toggle, rename the account, log out', asy
   await page.locator('#who').getByRole('link', { name: 'Log in' }).waitFor();
   await page.goto(`${horde.base}/account`);
   await page.getByText('You are not logged in.').waitFor();
+
+  // Back in with the API key (the way back into a pseudonymous account).
+  await page.getByRole('link', { name: 'Log in or create an account' }).click();
+  await page.waitForURL(/\/login/);
+  const keyInput = page.getByLabel('Your API key');
+  await keyInput.fill('not-the-key');
+  await page.getByRole('button', { name: 'Log in with the key' }).click();
+  await page.locator('#key-error').filter({ hasText: 'This key is not valid' }).waitFor();
+  await keyInput.fill(me.key);
+  await page.getByRole('button', { name: 'Log in with the key' }).click();
+  await page.getByRole('heading', { name: `Welcome, renamed#${me.id}` }).waitFor();
+  await page.getByRole('link', { name: 'Continue to your account' }).click();
+  await page.getByTestId('alias').filter({ hasText: `renamed#${me.id}` }).waitFor();
   assert.deepEqual(page.problems, []);
   await context.close();
 });

@@ -62,6 +62,7 @@ test('invite-only mode: set on the admin page, uninvited workers refused, invite
 
   // Invite by link: another person registers, opens the link, accepts.
   await page.getByRole('button', { name: 'Make an invite link' }).click();
+  await page.locator('#invite-link').filter({ hasText: '/invite/' }).waitFor();
   const link = (await page.locator('#invite-link').textContent()).trim();
   assert.match(link, /\/invite\/[A-Za-z0-9_-]+$/);
   const guest = await newPage(browser);

@@ -1,4 +1,5 @@
-// Account page: kudos, records, workers (maintenance toggle), name, key reset, logout.
+// Account page: kudos, records, workers (maintenance toggle), name, key reset (logout is in the
+// header, nav.js).
 
 import { api, getSession, el, show, fmtKudos, fmtNumber, fmtDuration } from './api.js';
 import { ready, showKeyPanel } from './nav.js';
@@ -87,7 +88,7 @@ function workerRow(w) {
       el('span', { class: 'badge', text: w.type || '' }), ' ',
       el('span', { class: w.online ? 'badge ok' : 'badge off', text: w.online ? 'online' : 'offline' }), ' ',
       mBadge,
-      el('div', { class: 'small muted', text: `${models} · ${fmtNumber(w.requests_fulfilled)} jobs done · ${fmtKudos(w.kudos_rewards)} kudos earned · ${w.performance || ''}` }),
+      el('div', { class: 'small muted', text: `${models} · ${fmtNumber(w.requests_fulfilled)} ${Number(w.requests_fulfilled) === 1 ? 'job' : 'jobs'} done · ${fmtKudos(w.kudos_rewards)} kudos earned · ${w.performance || ''}` }),
     ),
     el('div', { class: 'actions' }, toggle, status),
   );
@@ -150,11 +151,13 @@ function wireKeyReset() {
     show($('key-msg'), '');
     try {
       const out = await api.post('/api/web/key', {});
+      // The reset ended every session; this browser got a new one (and a new CSRF token).
+      await getSession(true);
       confirmBox.hidden = true;
       const panel = showKeyPanel(out.api_key, {
         title: 'Your new API key',
         where: $('new-key-slot'),
-        note: 'Your old key no longer works. This new key is shown only once: copy it now and put it in your workers and apps.',
+        note: 'Your old key no longer works, and other browsers logged in to this account were logged out. This new key is shown only once: copy it now and put it in your workers and apps.',
       });
       panel.scrollIntoView({ block: 'start' });
       panel.querySelector('button').focus();
@@ -163,19 +166,6 @@ function wireKeyReset() {
       show($('key-msg'), err.message, 'error');
     } finally {
       $('reset-yes').disabled = false;
-    }
-  });
-}
-
-function wireLogout() {
-  $('logout').addEventListener('click', async () => {
-    $('logout').disabled = true;
-    try {
-      await api.post('/api/web/logout', {});
-      location.href = '/';
-    } catch (err) {
-      show($('logout-msg'), err.message, 'error');
-      $('logout').disabled = false;
     }
   });
 }
@@ -190,5 +180,4 @@ ready.then((s) => {
   loadWorkers(s.user);
   wireName();
   wireKeyReset();
-  wireLogout();
 }).catch((err) => show($('account-error'), err.message));

@@ -200,7 +200,10 @@ class Job {
         parts.push('Waiting');
       }
       parts.push(`${s.finished || 0} of ${n} finished`);
-      if (typeof s.wait_time === 'number' && s.is_possible !== false) parts.push(`about ${fmtDuration(s.wait_time)} left`);
+      // 10000 s is the server's "no speed known yet" answer: say nothing rather than guess.
+      if (typeof s.wait_time === 'number' && s.wait_time < 10000 && s.is_possible !== false) {
+        parts.push(`about ${fmtDuration(s.wait_time)} left`);
+      }
       text = `${parts.join(' · ')}.`;
       if (s.is_possible === false) {
         show(this.msg, 'No worker online can do this request right now. It waits until one can; you may cancel it and change the model or size.', 'warn');
@@ -419,6 +422,11 @@ function wireForm(kind) {
       if (notes.length) show(job.msg, notes.join(' '), 'info');
       job.progress.textContent = 'Queued. Waiting for a worker…';
       job.schedule(1000);
+      // On a phone the results are below the form: bring the new request into view.
+      const box = job.node.getBoundingClientRect();
+      if (box.top > window.innerHeight || box.bottom < 0) {
+        job.node.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      }
     } catch (err) {
       show(errBox, err.message, 'error');
     } finally {

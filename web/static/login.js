@@ -1,7 +1,7 @@
 // Login page: provider buttons, pseudonymous registration, errors coming back from /auth/callback.
 
 import { api, getSession, el, show } from './api.js';
-import { ready, showKeyPanel } from './nav.js';
+import { ready, showKeyPanel, renderWho } from './nav.js';
 
 const ERRORS = {
   access_denied: 'You declined the login at the provider. Nothing was changed.',
@@ -53,8 +53,9 @@ async function loadProviders(returnTo) {
   }
   const providers = Array.isArray(config.providers) ? config.providers : [];
   if (providers.length === 0) {
-    box.replaceChildren(el('p', { class: 'muted', text: 'No login providers are set up on this horde.' }));
-    document.getElementById('providers-note').hidden = true;
+    // No provider on this horde: the API key form is the way in.
+    box.replaceChildren();
+    box.hidden = true;
   } else {
     box.replaceChildren(
       ...providers.map((p) =>
@@ -65,9 +66,28 @@ async function loadProviders(returnTo) {
         }),
       ),
     );
+    document.getElementById('providers-note').hidden = false;
+    document.getElementById('key-form').classList.add('separated');
   }
   if (config.pseudonymous_registration === false) {
     document.getElementById('register-panel').hidden = true;
+  }
+}
+
+/** After a login or registration: the header, and the way on. */
+function loggedIn(name, returnTo, { key = '' } = {}) {
+  document.querySelector('h1').textContent = `Welcome, ${name}`;
+  for (const n of document.querySelectorAll('#main > .grid, #anon-note, #login-error, #already')) n.hidden = true;
+  const next = el('p', { class: 'actions' },
+    el('a', { class: 'button', href: returnTo, text: returnTo === '/account' ? 'Continue to your account' : 'Continue' }),
+    el('a', { class: 'button secondary', href: '/generate', text: 'Generate something' }));
+  document.getElementById('main').append(next);
+  renderWho({ logged_in: true, user: { username: name } });
+  if (key) {
+    showKeyPanel(key, { title: `Your API key for ${name}` });
+    document.getElementById('key-panel').querySelector('button').focus();
+  } else {
+    next.querySelector('a').focus();
   }
 }
 
@@ -79,37 +99,57 @@ function wireRegister(returnTo) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const username = input.value.trim();
-    if (!username) {
-      show(errBox, 'Please choose a name.');
+    if (username.length < 3) {
+      show(errBox, username ? 'The name needs at least 3 characters.' : 'Please choose a name.');
+      input.setAttribute('aria-invalid', 'true');
       input.focus();
       return;
     }
+    input.removeAttribute('aria-invalid');
+    show(errBox, '');
+    button.disabled = true;
+    button.textContent = 'Creating…';
+    try {
+      const out = await api.post('/api/web/register', { username });
+      await getSession(true);
+      const name = out.user && out.user.username ? out.user.username : username;
+      loggedIn(name, returnTo, { key: out.api_key });
+    } catch (err) {
+      show(errBox, err.message);
+      input.setAttribute('aria-invalid', 'true');
+      button.disabled = false;
+      button.textContent = 'Create account';
+    }
+  });
+}
+
+function wireKeyLogin(returnTo) {
+  const form = document.getElementById('key-form');
+  const input = document.getElementById('key-input');
+  const errBox = document.getElementById('key-error');
+  const button = document.getElementById('key-button');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const apiKey = input.value.trim();
+    if (!apiKey) {
+      show(errBox, 'Paste your API key first.');
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      return;
+    }
+    input.removeAttribute('aria-invalid');
     show(errBox, '');
     button.disabled = true;
     try {
-      let out;
-      try {
-        out = await api.post('/api/web/register', { username });
-      } catch (err) {
-        // A stale cookie can make the first token useless (docs/web.md): ask again, once.
-        if (err.rc !== 'CsrfFailed') throw err;
-        await getSession(true);
-        out = await api.post('/api/web/register', { username });
-      }
+      const out = await api.post('/api/web/login', { api_key: apiKey });
       await getSession(true);
-      const name = out.user && out.user.username ? out.user.username : username;
-      document.querySelector('h1').textContent = `Welcome, ${name}`;
-      for (const n of document.querySelectorAll('#main > .grid, #main > p.small')) n.hidden = true;
-      const next = el('p', { class: 'actions' },
-        el('a', { class: 'button', href: returnTo, text: returnTo === '/account' ? 'Continue to your account' : 'Continue' }),
-        el('a', { class: 'button secondary', href: '/generate', text: 'Generate something' }));
-      document.getElementById('main').append(next);
-      showKeyPanel(out.api_key, { title: `Your API key for ${name}` });
-      const who = document.getElementById('who');
-      if (who) who.replaceChildren('Logged in as ', el('a', { href: '/account', text: name }));
-      document.getElementById('key-panel').querySelector('button').focus();
+      input.value = '';
+      loggedIn(out.user && out.user.username ? out.user.username : 'you', returnTo);
     } catch (err) {
-      show(errBox, err.message);
+      show(errBox, err.status === 401 ? 'This key is not valid: check it, or make a new one while logged in elsewhere.' : err.message);
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+    } finally {
       button.disabled = false;
     }
   });
@@ -119,11 +159,13 @@ const returnTo = safeReturnTo();
 showCallbackError();
 loadProviders(returnTo);
 wireRegister(returnTo);
+wireKeyLogin(returnTo);
 ready.then((s) => {
   if (s.logged_in && s.user) {
     const box = document.getElementById('already');
     box.hidden = false;
     box.replaceChildren('You are logged in as ', el('strong', { text: s.user.username }), '. ',
-      el('a', { href: '/account', text: 'Go to your account' }), '.');
+      el('a', { href: '/account', text: 'Go to your account' }),
+      '. Logging in again here switches this browser to the other account.');
   }
 });

@@ -11,12 +11,26 @@ function markCurrentPage() {
   }
 }
 
-function renderWho(session) {
+async function logout(button) {
+  button.disabled = true;
+  try {
+    await api.post('/api/web/logout', {});
+    location.href = '/';
+  } catch (err) {
+    button.disabled = false;
+    button.title = err.message;
+    button.textContent = 'Log out (failed, try again)';
+  }
+}
+
+/** The header's right side: "Log in", or the account name and a log-out button. */
+export function renderWho(session) {
   const who = document.getElementById('who');
   if (!who) return;
   who.replaceChildren();
   if (session && session.logged_in && session.user) {
-    who.append('Logged in as ', el('a', { href: '/account', text: session.user.username }));
+    const out = el('button', { type: 'button', class: 'link', text: 'Log out', onclick: () => logout(out) });
+    who.append(el('span', { class: 'who-name' }, el('span', { class: 'who-label', text: 'Logged in as ' }), el('a', { href: '/account', text: session.user.username })), out);
     if (session.user.moderator) {
       for (const li of document.querySelectorAll('[data-admin]')) li.hidden = false;
     }
@@ -88,7 +102,7 @@ export function showKeyPanel(key, { title = 'Your API key', where = null, note =
     el('p', {
       text:
         note ||
-        'This is shown only once. Copy it now and keep it somewhere safe: workers and apps use it to act as you. If you lose it, make a new one on your account page.',
+        'This is shown only once. Copy it now and keep it somewhere safe: you log in again with it, and workers and apps use it to act as you. If you lose it while logged in, make a new one on your account page.',
     }),
     code,
     el('div', { class: 'actions' }, copy, status),

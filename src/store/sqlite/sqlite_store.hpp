@@ -1,12 +1,16 @@
 #pragma once
 // The one-node store: a single SQLite file (or ":memory:" for tests).
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/result.hpp"
 #include "store/store.hpp"
+
+struct sqlite3;
 
 namespace horde::store {
 
@@ -22,6 +26,11 @@ class Connection;
 ///
 /// Errors: any SQLite failure is kStoreUnavailable with SQLite's message; a duplicate ledger key,
 /// an unbalanced entry or a failed Precondition is kBadRequest. Either way nothing is written.
+///
+/// Reads go through a memory map. Checkpoints: for a file database a background thread with its
+/// own connection copies the WAL back into the database (PASSIVE checkpoints, four times a
+/// second) without blocking the writer; when the WAL passes ~16 MiB the writer's own
+/// auto-checkpoint finishes the little that is left, so the WAL can rewind.
 ///
 /// Thread-safety: safe for concurrent use. It owns one connection and every public call holds
 /// `mutex_` for its whole duration, so calls are serialised. Other processes may open the same
@@ -55,9 +64,17 @@ public:
 
 private:
     explicit SqliteStore(std::unique_ptr<sqlite_detail::Connection> conn);
+    void StartCheckpointer(const std::string& path);
+    void CheckpointLoop(sqlite3* db);
 
     std::mutex mutex_;
     std::unique_ptr<sqlite_detail::Connection> conn_;  // used only while holding mutex_
+    // The background checkpointer: `checkpoint_mutex_` is held around each checkpoint (and by
+    // Compact, which checkpoints itself).
+    std::mutex checkpoint_mutex_;
+    std::condition_variable checkpoint_stop_cv_;
+    bool checkpoint_stop_ = false;
+    std::thread checkpointer_;
 };
 
 }  // namespace horde::store
