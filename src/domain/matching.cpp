@@ -229,8 +229,10 @@ SkipReason CanGenerate(const Request& r, const MatchContext& ctx) {
     if (worker.maintenance && r.user != worker.owner) return SkipReason::kMaintenance;
 
     // 2. Cheap flag and list checks.
-    if (r.kind != worker.kind) return SkipReason::kModels;
-    if (const SkipReason m = CheckModels(r, worker); m != SkipReason::kNone) return m;
+    if (!ctx.models_prechecked) {
+        if (r.kind != worker.kind) return SkipReason::kModels;
+        if (const SkipReason m = CheckModels(r, worker); m != SkipReason::kNone) return m;
+    }
     if (WorkerListExcludes(r, worker.id)) return SkipReason::kWorkerId;
     if (r.nsfw && !p.nsfw) return SkipReason::kNsfw;
     if (r.trusted_workers && !ctx.owner_trusted) return SkipReason::kUntrusted;

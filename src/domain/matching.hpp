@@ -71,6 +71,9 @@ struct MatchContext {
     bool requester_is_priority = false;  // requester is the worker owner or a priority user
     Kudos requester_available;           // requester's balance above its floor, minus holds
     RequestModelTraits models;
+    /// The caller already knows the request is of the worker's kind and passes the model rule
+    /// (it came from the queue of a model the worker serves): skip those checks.
+    bool models_prechecked = false;
 };
 
 /// Whether the worker in `ctx` may take a job of `r`; kNone when it may.

@@ -62,6 +62,7 @@ protected:
             .requester_is_priority = requester_is_priority,
             .requester_available = requester_available,
             .models = traits,
+            .models_prechecked = models_prechecked,
         };
         return CanGenerate(req, ctx);
     }
@@ -76,12 +77,23 @@ protected:
     bool requester_is_priority = false;
     Kudos requester_available = Kudos::FromWhole(1000);
     RequestModelTraits traits;
+    bool models_prechecked = false;
 };
 
 TEST_F(MatchTest, DefaultPairMatches) { EXPECT_EQ(Run(), SkipReason::kNone); }
 
 // ---- models
 // ---------------------------------------------------------------------------------------
+
+TEST_F(MatchTest, PrecheckedModelsSkipOnlyTheModelRule) {
+    req.models = {"Some Other Model"};
+    EXPECT_EQ(Run(), SkipReason::kModels);
+    models_prechecked = true;  // the caller found it in the queue of a model the worker serves
+    EXPECT_EQ(Run(), SkipReason::kNone);
+    req.nsfw = true;
+    worker.profile.nsfw = false;
+    EXPECT_EQ(Run(), SkipReason::kNsfw);  // every later rule still applies
+}
 
 TEST_F(MatchTest, ModelsIntersectionMatches) {
     req.models = {"Unknown Model", "Deliberate"};

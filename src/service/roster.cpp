@@ -84,6 +84,7 @@ bool HordeService::AnyWorkerCouldServe(const domain::Request& r, const Roster& r
             .requester_is_priority = true,  // upfront kudos do not decide possibility
             .requester_available = Kudos(),
             .models = traits,
+            .models_prechecked = false,
         };
         return domain::CanGenerate(r, ctx) == domain::SkipReason::kNone;
     };

@@ -153,7 +153,8 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     auto is_priority = [&](const domain::Request& r) {
         return r.user == user.id || priority_ids.contains(r.user.value());
     };
-    auto check = [&](const QueuedRef& ref) {
+    // `prechecked`: the request came from the queue of a model this worker serves.
+    auto check = [&](const QueuedRef& ref, bool prechecked) {
         const domain::Request& r = *ref.request;
         auto requester = st.users.find(r.user.value());
         // Only a worker that requires upfront kudos looks at the requester's balance; the
@@ -172,6 +173,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             .requester_is_priority = is_priority(r),
             .requester_available = available,
             .models = ref.traits,
+            .models_prechecked = prechecked,
         };
         return domain::CanGenerate(r, ctx);
     };
@@ -238,7 +240,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         }
     }
     walk(priority_sources, [&](const QueuedRef& ref) {
-        if (now < ref.request->expiry && check(ref) == domain::SkipReason::kNone) {
+        if (now < ref.request->expiry && check(ref, false) == domain::SkipReason::kNone) {
             found = ref;
             chosen_ref = &found;
         }
@@ -253,7 +255,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             if (now >= ref.request->expiry) {
                 return false;  // expired: the next tick deletes it
             }
-            const auto reason = check(ref);
+            const auto reason = check(ref, true);
             if (reason == domain::SkipReason::kNone) {
                 found = ref;
                 chosen_ref = &found;
