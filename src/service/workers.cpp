@@ -97,45 +97,41 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     }
     HORDE_TRY_STATUS(CheckWorkerInvited(user));
     const auto now = clock_.Now();
-    std::unique_lock lock(mu_);
     auto& st = *state_;
-    store::Batch b;
-
-    // Find or register the worker (names are unique, case-insensitively).
+    // Finds or registers the worker (names are unique, case-insensitively) into `w`.
     domain::Worker w;
     bool is_new = false;
-    auto by_name = st.worker_by_name.find(Lower(worker_name));
-    if (by_name != st.worker_by_name.end()) {
-        w = st.workers.at(by_name->second);
-        if (w.owner != user.id) {
-            return MakeError(ErrorCode::kWrongCredentials);
+    auto find_worker = [&]() -> Status {
+        w = domain::Worker{};
+        is_new = false;
+        auto by_name = st.worker_by_name.find(Lower(worker_name));
+        if (by_name != st.worker_by_name.end()) {
+            w = st.workers.at(by_name->second);
+            if (w.owner != user.id) {
+                return MakeError(ErrorCode::kWrongCredentials);
+            }
+            if (w.kind != kind) {
+                return MakeError(ErrorCode::kPolymorphicNameConflict,
+                                 "The specified name '" + worker_name +
+                                     "' is already taken by a different type of worker. Please "
+                                     "choose a different name!");
+            }
+        } else {
+            is_new = true;
+            w.id = WorkerId(NewUuid());
+            w.kind = kind;
+            w.name = worker_name;
+            w.owner = user.id;
+            w.created = now;
         }
-        if (w.kind != kind) {
-            return MakeError(ErrorCode::kPolymorphicNameConflict,
-                             "The specified name '" + worker_name +
-                                 "' is already taken by a different type of worker. Please "
-                                 "choose a different name!");
-        }
-    } else {
-        is_new = true;
-        w.id = WorkerId(NewUuid());
-        w.kind = kind;
-        w.name = worker_name;
-        w.owner = user.id;
-        w.created = now;
-    }
-    const bool profile_changed =
-        is_new || w.profile.models != profile.models ||
-        w.profile.bridge_agent != profile.bridge_agent || w.profile.threads != profile.threads ||
-        w.profile.max_pixels != profile.max_pixels || w.profile.max_length != profile.max_length ||
-        w.profile.max_context_length != profile.max_context_length;
-    w.profile = std::move(profile);
-    w.ipaddr = caller.ip;
-    RecordCheckIn(w, b, now);
-    auto written = st.checkin_written.find(w.id.value());
-    const bool write_worker = profile_changed || !b.empty() ||
-                              written == st.checkin_written.end() ||
-                              SecondsBetween(written->second, now) >= kCheckInWriteIntervalS;
+        return Ok();
+    };
+
+    // Phase 1, under the shared lock (pops and reads run side by side): find the request to
+    // serve, or the skipped counts. Phase 2 (exclusive) checks in, re-validates and claims.
+    std::shared_lock shared(mu_);
+    HORDE_TRY_STATUS(find_worker());
+    w.profile = profile;
 
     PopOutcome out;
     out.caps = domain::ResolveCapabilities(w.profile);
@@ -178,22 +174,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         return domain::CanGenerate(r, ctx);
     };
 
-    // The queues this worker can draw from: those of the models it serves, and the "any model"
-    // one unless it serves a special model (§3). Every other queued request fails on models.
     const int k = KindIndex(kind);
-    std::vector<const ModelQueue*> sources;
-    bool special = false;
-    for (const auto& m : w.profile.models) {
-        special = special || m.starts_with("horde_special") || m.starts_with("SDXL_beta");
-        auto q = st.queue_by_model[k].find(m);
-        if (q != st.queue_by_model[k].end() &&
-            std::find(sources.begin(), sources.end(), &q->second) == sources.end()) {
-            sources.push_back(&q->second);
-        }
-    }
-    if (!(kind == GenKind::kImage && special)) {
-        sources.push_back(&st.any_model[k]);
-    }
     // Visits the requests of `from` merged in queue order, each once, until `visit` says stop.
     auto walk = [](const std::vector<const ModelQueue*>& from, auto&& visit) {
         using It = ModelQueue::const_iterator;
@@ -227,55 +208,113 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
 
     const QueuedRef* chosen_ref = nullptr;
     QueuedRef found;
-    // Priority pass over the queued requests of the owner and of its priority users only.
-    std::vector<const ModelQueue*> priority_sources;
-    for (const int64_t id : priority_ids) {
-        if (auto q = st.queue_by_user[k].find(id); q != st.queue_by_user[k].end()) {
-            priority_sources.push_back(&q->second);
-        }
-    }
-    if (!priority_ids.contains(user.id.value())) {
-        if (auto q = st.queue_by_user[k].find(user.id.value()); q != st.queue_by_user[k].end()) {
-            priority_sources.push_back(&q->second);
-        }
-    }
-    walk(priority_sources, [&](const QueuedRef& ref) {
-        if (now < ref.request->expiry && check(ref, false) == domain::SkipReason::kNone) {
-            found = ref;
-            chosen_ref = &found;
-        }
-        return chosen_ref != nullptr;
-    });
     std::map<std::string, int> skipped;
-    if (!chosen_ref) {
-        std::array<int, static_cast<size_t>(domain::SkipReason::kMaintenance) + 1> counts{};
-        int64_t visited = 0;
-        walk(sources, [&](const QueuedRef& ref) {
-            ++visited;
-            if (now >= ref.request->expiry) {
-                return false;  // expired: the next tick deletes it
+    auto search = [&] {
+        chosen_ref = nullptr;
+        skipped.clear();
+        // The queues this worker can draw from: those of the models it serves, and the "any model"
+        // one unless it serves a special model (§3). Every other queued request fails on models.
+        std::vector<const ModelQueue*> sources;
+        bool special = false;
+        for (const auto& m : w.profile.models) {
+            special = special || m.starts_with("horde_special") || m.starts_with("SDXL_beta");
+            auto q = st.queue_by_model[k].find(m);
+            if (q != st.queue_by_model[k].end() &&
+                std::find(sources.begin(), sources.end(), &q->second) == sources.end()) {
+                sources.push_back(&q->second);
             }
-            const auto reason = check(ref, true);
-            if (reason == domain::SkipReason::kNone) {
+        }
+        if (!(kind == GenKind::kImage && special)) {
+            sources.push_back(&st.any_model[k]);
+        }
+        // Priority pass over the queued requests of the owner and of its priority users only.
+        std::vector<const ModelQueue*> priority_sources;
+        for (const int64_t id : priority_ids) {
+            if (auto q = st.queue_by_user[k].find(id); q != st.queue_by_user[k].end()) {
+                priority_sources.push_back(&q->second);
+            }
+        }
+        if (!priority_ids.contains(user.id.value())) {
+            if (auto q = st.queue_by_user[k].find(user.id.value());
+                q != st.queue_by_user[k].end()) {
+                priority_sources.push_back(&q->second);
+            }
+        }
+        walk(priority_sources, [&](const QueuedRef& ref) {
+            if (now < ref.request->expiry && check(ref, false) == domain::SkipReason::kNone) {
                 found = ref;
                 chosen_ref = &found;
-                return true;
             }
-            ++counts[static_cast<size_t>(reason)];
-            return false;
+            return chosen_ref != nullptr;
         });
         if (!chosen_ref) {
-            for (size_t i = 0; i < counts.size(); ++i) {
-                const auto reason = static_cast<domain::SkipReason>(i);
-                if (counts[i] > 0 && domain::IsReportedSkipReason(reason)) {
-                    skipped[std::string(domain::SkipReasonKey(reason))] += counts[i];
+            std::array<int, static_cast<size_t>(domain::SkipReason::kMaintenance) + 1> counts{};
+            int64_t visited = 0;
+            walk(sources, [&](const QueuedRef& ref) {
+                ++visited;
+                if (now >= ref.request->expiry) {
+                    return false;  // expired: the next tick deletes it
+                }
+                const auto reason = check(ref, true);
+                if (reason == domain::SkipReason::kNone) {
+                    found = ref;
+                    chosen_ref = &found;
+                    return true;
+                }
+                ++counts[static_cast<size_t>(reason)];
+                return false;
+            });
+            if (!chosen_ref) {
+                for (size_t i = 0; i < counts.size(); ++i) {
+                    const auto reason = static_cast<domain::SkipReason>(i);
+                    if (counts[i] > 0 && domain::IsReportedSkipReason(reason)) {
+                        skipped[std::string(domain::SkipReasonKey(reason))] += counts[i];
+                    }
+                }
+                const int64_t outside = static_cast<int64_t>(st.queue[k].size()) - visited;
+                if (outside > 0 && !w.maintenance) {
+                    skipped[std::string(domain::SkipReasonKey(domain::SkipReason::kModels))] +=
+                        static_cast<int>(outside);
                 }
             }
-            const int64_t outside = static_cast<int64_t>(st.queue[k].size()) - visited;
-            if (outside > 0 && !w.maintenance) {
-                skipped[std::string(domain::SkipReasonKey(domain::SkipReason::kModels))] +=
-                    static_cast<int>(outside);
+        }
+    };
+    search();
+    std::optional<std::string> candidate;
+    if (chosen_ref) {
+        candidate = chosen_ref->request->id.value();
+    }
+    shared.unlock();
+
+    std::unique_lock lock(mu_);
+    store::Batch b;
+    HORDE_TRY_STATUS(find_worker());  // afresh: another pop may have changed it meanwhile
+    const bool profile_changed =
+        is_new || w.profile.models != profile.models ||
+        w.profile.bridge_agent != profile.bridge_agent || w.profile.threads != profile.threads ||
+        w.profile.max_pixels != profile.max_pixels || w.profile.max_length != profile.max_length ||
+        w.profile.max_context_length != profile.max_context_length;
+    w.profile = std::move(profile);
+    w.ipaddr = caller.ip;
+    RecordCheckIn(w, b, now);
+    auto written = st.checkin_written.find(w.id.value());
+    const bool write_worker = profile_changed || !b.empty() ||
+                              written == st.checkin_written.end() ||
+                              SecondsBetween(written->second, now) >= kCheckInWriteIntervalS;
+    chosen_ref = nullptr;
+    if (candidate) {
+        // Still there, still queued, still a match (another pop may have taken the last slot)?
+        auto it = st.requests.find(*candidate);
+        if (it != st.requests.end() && IsQueued(it->second) && now < it->second.expiry) {
+            const domain::Request& r = it->second;
+            found = QueuedRef{&r, r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
+                                                            : domain::RequestModelTraits{}};
+            if (check(found, false) == domain::SkipReason::kNone) {
+                chosen_ref = &found;
             }
+        }
+        if (!chosen_ref) {
+            search();  // lost the race: search again, now exclusively
         }
     }
     const domain::Request* chosen = chosen_ref ? chosen_ref->request : nullptr;
