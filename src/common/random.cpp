@@ -16,11 +16,10 @@ void EnsureSodium() {
 
 }  // namespace
 
-std::string NewUuid() {
-    EnsureSodium();
-    std::array<unsigned char, 16> b{};
-    randombytes_buf(b.data(), b.size());
-    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+namespace {
+
+std::string FormatUuid(std::array<unsigned char, 16>& b, unsigned char version) {
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | (version << 4));
     b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
@@ -33,6 +32,26 @@ std::string NewUuid() {
         out.push_back(kHex[b[i] & 0x0F]);
     }
     return out;
+}
+
+}  // namespace
+
+std::string NewUuid() {
+    EnsureSodium();
+    std::array<unsigned char, 16> b{};
+    randombytes_buf(b.data(), b.size());
+    return FormatUuid(b, 4);
+}
+
+std::string NewUuidV7(int64_t unix_ms) {
+    EnsureSodium();
+    std::array<unsigned char, 16> b{};
+    randombytes_buf(b.data(), b.size());
+    const auto ms = static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms);
+    for (int i = 0; i < 6; ++i) {
+        b[static_cast<size_t>(i)] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+    }
+    return FormatUuid(b, 7);
 }
 
 std::string NewToken(size_t length) {

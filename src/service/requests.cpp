@@ -108,7 +108,7 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
     }
 
     const auto now = clock_.Now();
-    r.id = RequestId(NewUuid());
+    r.id = RequestId(NewUuidV7(ToUnixMillis(now)));  // time-ordered: appends to the indexes
     r.user = caller.user.id;
     r.client_agent = caller.client_agent;
     r.ipaddr = caller.ip;

@@ -365,7 +365,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     const int first_index = r.jobs - r.n;
     for (int i = 0; i < count; ++i) {
         domain::Job j;
-        j.id = JobId(NewUuid());
+        j.id = JobId(NewUuidV7(ToUnixMillis(now)));
         j.request = r.id;
         j.kind = r.kind;
         j.worker = w.id;

@@ -1,0 +1,40 @@
+#include "common/random.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/ids.hpp"
+
+namespace horde {
+namespace {
+
+TEST(RandomTest, UuidV4HasItsVersionAndVariant) {
+    const std::string id = NewUuid();
+    EXPECT_TRUE(IsUuid(id));
+    EXPECT_EQ(id[14], '4');
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
+}
+
+TEST(RandomTest, UuidV7CarriesTheTimeAndSortsByIt) {
+    const int64_t ms = 0x0191'2345'6789;  // 2024-08
+    const std::string id = NewUuidV7(ms);
+    EXPECT_TRUE(IsUuid(id));
+    EXPECT_EQ(id.substr(0, 13), "01912345-6789");
+    EXPECT_EQ(id[14], '7');
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
+    // Later milliseconds sort later as strings (what a text primary key index sees).
+    EXPECT_LT(NewUuidV7(ms), NewUuidV7(ms + 1));
+    EXPECT_LT(NewUuidV7(ms + 1), NewUuidV7(ms + 1000 * 3600));
+}
+
+TEST(RandomTest, UuidV7IsUniqueWithinOneMillisecond) {
+    std::set<std::string> ids;
+    for (int i = 0; i < 1000; ++i) {
+        ids.insert(NewUuidV7(1'700'000'000'000));
+    }
+    EXPECT_EQ(ids.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace horde
