@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Horde needs to build, run and test. Idempotent.
+# Installs the Debian 12 packages Horde needs to build, run and test (with --browser, also the
+# browser of the web page tests). Idempotent.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -11,9 +12,12 @@ PACKAGES=(
   libwebp-dev libpng-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 curl ca-certificates python3 python3-pytest python3-requests wrk
-  # the browser tests of the web pages (headless, driven by playwright-core)
-  chromium fonts-dejavu-core
 )
+# --browser: also Chromium for the browser tests of the web pages (scripts/test.sh asks for it;
+# running a horde does not need it).
+if [ "${1:-}" = "--browser" ]; then
+  PACKAGES+=(chromium fonts-dejavu-core)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

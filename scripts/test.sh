@@ -5,7 +5,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-"$ROOT/scripts/install-deps.sh"
+"$ROOT/scripts/install-deps.sh" --browser
 
 echo "== format check"
 files=$(git ls-files 'src/*.cpp' 'src/*.hpp' 'src/*.h' 'apps/*.cpp' 'apps/*.hpp' 'examples/*.c' 'examples/*.cpp')
