@@ -372,6 +372,9 @@ private:
     /// Waits (without the lock) until the batch is stored; if that failed, reloads the state.
     Status AwaitDurable(const CommitQueue::Ticket& ticket);
     void FillState(store::Snapshot snap);  // exclusive lock held, state empty
+    /// Gives `u` the next id, a fresh key and its times, stores it and fills `login` (exclusive
+    /// lock held).
+    Status CommitNewWebAccount(domain::User u, WebLogin& login);
     Status ReloadState();
     void ApplyToMemory(const store::Batch& batch);
 

@@ -274,21 +274,11 @@ Result<HordeService::WebLogin> HordeService::LoginWithOAuth(const std::string& o
             }
             login.user = *found;
         } else {
-            const auto now = clock_.Now();
             domain::User u;
-            u.id = UserId(st.next_user_id);
             u.username = NameFromProvider(display_name);
             u.oauth_id = oauth_id;
             u.pseudonymous = IsUuid(oauth_id);  // never for "<provider>_<subject>"
-            u.created = now;
-            u.last_active = now;
-            login.api_key = NewToken(22);
-            u.api_key_hash = HashKey(login.api_key);
-            store::Batch b;
-            b.Add(store::PutUser{u});
-            HORDE_TRY_STATUS(Commit(b));
-            login.user = u;
-            login.created = true;
+            HORDE_TRY_STATUS(CommitNewWebAccount(std::move(u), login));
         }
     }
     HORDE_TRY(login.session_token, CreateSession(login.user.id));
@@ -303,6 +293,21 @@ Result<HordeService::WebLogin> HordeService::LoginWithOAuth(const std::string& o
         }
     }
     return login;
+}
+
+Status HordeService::CommitNewWebAccount(domain::User u, WebLogin& login) {
+    const auto now = clock_.Now();
+    u.id = UserId(state_->next_user_id);
+    u.created = now;
+    u.last_active = now;
+    login.api_key = NewToken(22);
+    u.api_key_hash = HashKey(login.api_key);
+    store::Batch b;
+    b.Add(store::PutUser{u});
+    HORDE_TRY_STATUS(Commit(b));
+    login.user = std::move(u);
+    login.created = true;
+    return Ok();
 }
 
 std::string HordeService::TakePendingApiKey(const std::string& session_hash) {
@@ -331,23 +336,12 @@ Result<HordeService::WebLogin> HordeService::RegisterPseudonymous(const std::str
     WebLogin login;
     {
         std::unique_lock lock(mu_);
-        auto& st = *state_;
-        const auto now = clock_.Now();
         domain::User u;
-        u.id = UserId(st.next_user_id);
         u.username = name;
         // As in the reference: a UUID login id means no OAuth provider, i.e. pseudonymous.
         u.oauth_id = NewUuid();
         u.pseudonymous = true;
-        u.created = now;
-        u.last_active = now;
-        login.api_key = NewToken(22);
-        u.api_key_hash = HashKey(login.api_key);
-        store::Batch b;
-        b.Add(store::PutUser{u});
-        HORDE_TRY_STATUS(Commit(b));
-        login.user = u;
-        login.created = true;
+        HORDE_TRY_STATUS(CommitNewWebAccount(std::move(u), login));
     }
     HORDE_TRY(login.session_token, CreateSession(login.user.id));
     return login;
