@@ -466,7 +466,8 @@ def main():
             prof = None
             if args.perf and any(x and x in name for x in args.perf.split(",")):
                 prof = subprocess.Popen(
-                    ["perf", "record", "-F", "999", "-g", "-p", str(srv.proc.pid), "-o",
+                    ["perf", "record", "-F", "999", "--call-graph",
+                     os.environ.get("BENCH_CALLGRAPH", "fp"), "-p", str(srv.proc.pid), "-o",
                      str(tmp / "perf.data"), "--", "sleep", str(max(1, int(D)))],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             r = run_wrk(srv.port, f, D, conns, mode=mode,
@@ -482,6 +483,12 @@ def main():
                 name_f = REPO / "bench" / "out" / ("perf-" + re.sub(r"\W+", "_", name) + ".txt")
                 name_f.parent.mkdir(exist_ok=True)
                 name_f.write_text(out)
+                # Who calls the hottest symbols (call chains of the symbols above 5 %).
+                calls = subprocess.run(
+                    ["perf", "report", "-i", str(tmp / "perf.data"), "--no-children",
+                     "--stdio", "-g", "caller,0.5,callee,function,percent", "--percent-limit",
+                     "5"], capture_output=True, text=True).stdout
+                name_f.with_name(name_f.stem + "-calls.txt").write_text(calls)
                 log(f"[bench] perf profile of '{name}' -> {name_f}")
             rps = r["requests"] / (r["duration_us"] / 1e6)
             record(results, name, r, rps)

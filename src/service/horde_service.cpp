@@ -174,16 +174,26 @@ using State = HordeService::State;
 void Enqueue(State& st, const domain::Request& r) {
     const int k = KindIndex(r.kind);
     const QueueKey key = MakeQueueKey(r);
-    const QueuedRef ref{&r, r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
-                                                      : domain::RequestModelTraits{}};
+    const QueuedRef ref = MakeQueuedRef(r);
     st.queue[k].insert({key, ref});
     if (r.models.empty()) {
-        st.any_model[k].emplace(key, ref);
+        st.any_model[k].insert({key, ref});
     }
-    st.queue_by_user[k][r.user.value()].emplace(key, ref);
+    st.queue_by_user[k][r.user.value()].insert({key, ref});
     const int64_t n = r.n;
-    for (const auto& m : r.models) {
-        st.queue_by_model[k][m].emplace(key, ref);
+    for (size_t i = 0; i < r.models.size(); ++i) {
+        const std::string& m = r.models[i];
+        if (std::find(r.models.begin(), r.models.begin() + static_cast<long>(i), m) ==
+            r.models.begin() + static_cast<long>(i)) {
+            // The queue of the first listed model counts the request when a pop finds nothing;
+            // the later ones defer to it (see deferred_by_model).
+            QueuedRef entry = ref;
+            entry.needs.deferred = i > 0;
+            st.queue_by_model[k][m].insert({key, entry});
+            if (entry.needs.deferred) {
+                st.deferred_by_model[k][m].emplace(key, entry);
+            }
+        }
         auto& mt = st.model_totals[k][m];
         mt.jobs += n;
         mt.things += r.things * n;
@@ -217,6 +227,12 @@ void Dequeue(State& st, const domain::Request& r) {
             q->second.erase(key);
             if (q->second.empty()) {
                 st.queue_by_model[k].erase(q);
+            }
+        }
+        if (auto mq = st.deferred_by_model[k].find(m); mq != st.deferred_by_model[k].end()) {
+            mq->second.erase(key);
+            if (mq->second.empty()) {
+                st.deferred_by_model[k].erase(mq);
             }
         }
         auto mt = st.model_totals[k].find(m);

@@ -14,6 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -1061,6 +1063,100 @@ TEST_F(HordeServiceTest, RequestListingSeveralServedModelsIsCountedOnce) {
     const PopOutcome pop = PopImage(owner, "small", 1, p);
     EXPECT_FALSE(pop.request);
     EXPECT_EQ(pop.skipped, (std::map<std::string, int>{{"max_pixels", 1}}));
+    // Serving only the second listed model (twice): still once.
+    p.models = {"model_b", "model_b"};
+    const PopOutcome second = PopImage(owner, "small_b", 1, p);
+    EXPECT_FALSE(second.request);
+    EXPECT_EQ(second.skipped, (std::map<std::string, int>{{"max_pixels", 1}}));
+}
+
+// The pop prunes its walk with subtree summaries (service/model_queue.hpp): over a random queue,
+// every job it hands out must be a match, and when it finds none, no queued request may be one,
+// and the skipped counts must cover each queued request once.
+TEST_F(HordeServiceTest, RandomQueueDrainsEveryMatchAndCountsEveryRequestOnceWhenNoneIsLeft) {
+    std::mt19937 rng(4242);
+    auto coin = [&](double p) { return std::bernoulli_distribution(p)(rng); };
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const std::vector<std::string> models = {"model_a", "model_b", "model_c", "model_d"};
+    std::vector<domain::User> users;
+    for (int i = 0; i < 40; ++i) {
+        users.push_back(NewUser("user" + std::to_string(i), 100000));
+    }
+    std::map<std::string, std::pair<domain::Request, int>> queued;  // id → (request, jobs left)
+    for (int i = 0; i < 400; ++i) {
+        domain::Request r = ImageRequest(pick(1, 2));
+        r.models.clear();
+        const int listed = coin(0.15) ? 0 : coin(0.25) ? pick(2, 3) : 1;
+        std::sample(models.begin(), models.end(), std::back_inserter(r.models), listed, rng);
+        std::shuffle(r.models.begin(), r.models.end(), rng);
+        r.image.width = 64 * pick(8, 16);
+        r.image.height = 64 * pick(8, 16);
+        r.nsfw = coin(0.3);
+        r.slow_workers = !coin(0.2);
+        if (coin(0.3)) r.image.post_processing = {"GFPGAN"};
+        r.image.lora_count = coin(0.2) ? 1 : 0;
+        r.image.hires_fix = coin(0.2);
+        const std::string id = Enqueue(users[static_cast<size_t>(i) % users.size()], r);
+        queued[id] = {r, r.jobs};
+        Advance(1);
+    }
+    const auto owner = NewUser("owner");
+    for (int wi = 0; wi < 24; ++wi) {
+        domain::WorkerProfile p = ImageProfile();
+        p.models.clear();
+        std::sample(models.begin(), models.end(), std::back_inserter(p.models), pick(1, 3), rng);
+        if (coin(0.4)) {
+            p.models.push_back(p.models.back());  // listed twice
+        }
+        const int side = 64 * pick(8, 16);
+        p.max_pixels = int64_t{side} * side;
+        p.nsfw = coin(0.5);
+        p.allow_post_processing = coin(0.5);
+        p.allow_lora = coin(0.5);
+        domain::Worker w;
+        w.kind = GenKind::kImage;
+        w.owner = owner.id;
+        w.profile = p;
+        const domain::Capabilities caps = domain::ResolveCapabilities(p);
+        auto can_take = [&](const domain::Request& r) {
+            const domain::MatchContext ctx{
+                .worker = w,
+                .caps = caps,
+                .owner_trusted = false,
+                .worker_is_slow = false,
+                .worker_tricked = false,
+                .requester_trusted = false,
+                .requester_is_priority = false,
+                .requester_available = Kudos(),
+                .models = domain::ImageModelTraits(r.models),
+                .models_prechecked = false,
+            };
+            return domain::CanGenerate(r, ctx) == domain::SkipReason::kNone;
+        };
+        const std::string name = "worker" + std::to_string(wi);
+        for (int guard = 0; guard < 1000; ++guard) {
+            const PopOutcome pop = PopImage(owner, name, 1, p);
+            if (!pop.request) {
+                int waiting = 0;
+                for (const auto& [id, entry] : queued) {
+                    waiting += entry.second > 0 ? 1 : 0;
+                    EXPECT_TRUE(entry.second == 0 || !can_take(entry.first))
+                        << "worker " << wi << " left a request it can take: " << id;
+                }
+                int counted = 0;
+                for (const auto& [reason, n] : pop.skipped) {
+                    counted += n;
+                }
+                EXPECT_EQ(counted, waiting) << "worker " << wi;
+                break;
+            }
+            auto it = queued.find(pop.request->id.value());
+            ASSERT_NE(it, queued.end());
+            EXPECT_TRUE(can_take(it->second.first)) << "worker " << wi;
+            it->second.second -= static_cast<int>(pop.jobs.size());
+            ASSERT_GE(it->second.second, 0);
+        }
+    }
 }
 
 TEST_F(HordeServiceTest, WorkerServingSeveralModelsTakesRequestsInQueueOrderAcrossThem) {

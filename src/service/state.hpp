@@ -15,36 +15,14 @@
 #include "domain/entities.hpp"
 #include "domain/matching.hpp"
 #include "service/horde_service.hpp"
+#include "service/model_queue.hpp"
 
 namespace horde::service {
-
-/// Order of the queue: highest priority first, then oldest. Priority ages continuously by
-/// kAgingMilliPerMs, so a fixed key (base − aging × created) gives the same order at any time.
-struct QueueKey {
-    int64_t neg_priority = 0;
-    int64_t seq = 0;
-    bool operator<(const QueueKey& o) const {
-        return neg_priority != o.neg_priority ? neg_priority < o.neg_priority : seq < o.seq;
-    }
-    bool operator==(const QueueKey&) const = default;
-};
-
-/// +50 kudos every 10 s of waiting = 5 milli-kudos per millisecond.
-inline constexpr int64_t kAgingMilliPerMs = 5;
-
-/// A queued request as the matcher sees it: the request (a node of State::requests, whose
-/// address is stable while it lives) and what matching would otherwise recompute on every visit.
-struct QueuedRef {
-    const domain::Request* request = nullptr;
-    domain::RequestModelTraits traits;
-};
 
 /// Every queued request of one kind, in queue order, with order statistics (queue position).
 using QueueTree =
     __gnu_pbds::tree<QueueKey, QueuedRef, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
                      __gnu_pbds::tree_order_statistics_node_update>;
-/// The queued requests of one kind that list one model (or, for `any_model`, list none).
-using ModelQueue = std::map<QueueKey, QueuedRef>;
 
 /// Orders (time, pointer) pairs: the deadline and expiry indexes of the tick.
 template <typename T>
@@ -106,10 +84,13 @@ struct HordeService::State {
     std::unordered_map<std::string, std::vector<std::string>> jobs_by_request;
     /// The queue: per kind, all queued requests; and per kind and model, those listing it.
     QueueTree queue[2];
-    std::unordered_map<std::string, ModelQueue> queue_by_model[2];
-    ModelQueue any_model[2];
+    std::unordered_map<std::string, ModelTree> queue_by_model[2];
+    ModelTree any_model[2];
+    /// Per kind and model, the queued requests listing it after another model (the entries of
+    /// queue_by_model marked `deferred`): a pop that finds nothing counts them apart, once each.
+    std::unordered_map<std::string, ModelQueue> deferred_by_model[2];
     /// Per kind and requester, their queued requests (the priority pass of a pop).
-    std::unordered_map<int64_t, ModelQueue> queue_by_user[2];
+    std::unordered_map<int64_t, ModelTree> queue_by_user[2];
     QueueTotals totals[2];
     std::unordered_map<std::string, ModelTotals> model_totals[2];
     /// When each processing job times out, and when each request expires.

@@ -7,9 +7,12 @@
 #include <charconv>
 #include <cmath>
 #include <mutex>
+#include <string_view>
+#include <unordered_set>
 
 #include "common/random.hpp"
 #include "domain/kudos_rules.hpp"
+#include "domain/match_summary.hpp"
 #include "domain/matching.hpp"
 #include "domain/pricing.hpp"
 #include "domain/seed.hpp"
@@ -175,46 +178,55 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     };
 
     const int k = KindIndex(kind);
-    // Visits the requests of `from` merged in queue order, each once, until `visit` says stop.
-    auto walk = [](const std::vector<const ModelQueue*>& from, auto&& visit) {
-        using It = ModelQueue::const_iterator;
-        std::vector<std::pair<It, It>> heap;
-        for (const auto* q : from) {
-            if (!q->empty()) {
-                heap.emplace_back(q->begin(), q->end());
+    const QueuedRef* chosen_ref = nullptr;
+    QueuedRef found;
+    std::map<std::string, int> skipped;
+    const domain::WorkerOffer offer = domain::OfferOf(w, caps, owner_trusted, slow);
+    // Finds the first request of `from`, merged in queue order, that this worker may take: each
+    // queue advanced past what its subtree summaries rule out, CanGenerate deciding on the rest.
+    // `prechecked`: the queues are those of models this worker serves.
+    auto first_match = [&](const std::vector<const ModelTree*>& from, bool prechecked) {
+        struct Cursor {
+            const ModelTree* tree;
+            const ModelTreeEntry* at;
+        };
+        std::vector<Cursor> heap;
+        for (const ModelTree* t : from) {
+            if (const ModelTreeEntry* e = FirstTakeable(*t, std::nullopt, offer)) {
+                heap.push_back({t, e});
             }
         }
-        auto later = [](const std::pair<It, It>& x, const std::pair<It, It>& y) {
-            return y.first->first < x.first->first;
-        };
+        auto later = [](const Cursor& x, const Cursor& y) { return y.at->first < x.at->first; };
         std::make_heap(heap.begin(), heap.end(), later);
         std::optional<QueueKey> last;
         while (!heap.empty()) {
             std::pop_heap(heap.begin(), heap.end(), later);
-            const auto& [key, ref] = *heap.back().first;
-            const bool repeat = last && *last == key;  // a request listing several of our models
+            Cursor& c = heap.back();
+            const QueueKey key = c.at->first;
+            const QueuedRef ref = c.at->second;
+            const bool repeat = last && *last == key;  // a request in several of these queues
             last = key;
-            const QueuedRef current = ref;
-            if (++heap.back().first == heap.back().second) {
-                heap.pop_back();
-            } else {
+            if (const ModelTreeEntry* next = FirstTakeable(*c.tree, key, offer)) {
+                c.at = next;
                 std::push_heap(heap.begin(), heap.end(), later);
+            } else {
+                heap.pop_back();
             }
-            if (!repeat && visit(current)) {
-                return;
+            if (!repeat && now < ref.request->expiry &&
+                check(ref, prechecked) == domain::SkipReason::kNone) {
+                found = ref;
+                chosen_ref = &found;
+                return true;
             }
         }
+        return false;
     };
-
-    const QueuedRef* chosen_ref = nullptr;
-    QueuedRef found;
-    std::map<std::string, int> skipped;
     auto search = [&] {
         chosen_ref = nullptr;
         skipped.clear();
         // The queues this worker can draw from: those of the models it serves, and the "any model"
         // one unless it serves a special model (§3). Every other queued request fails on models.
-        std::vector<const ModelQueue*> sources;
+        std::vector<const ModelTree*> sources;
         bool special = false;
         for (const auto& m : w.profile.models) {
             special = special || m.starts_with("horde_special") || m.starts_with("SDXL_beta");
@@ -228,7 +240,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             sources.push_back(&st.any_model[k]);
         }
         // Priority pass over the queued requests of the owner and of its priority users only.
-        std::vector<const ModelQueue*> priority_sources;
+        std::vector<const ModelTree*> priority_sources;
         for (const int64_t id : priority_ids) {
             if (auto q = st.queue_by_user[k].find(id); q != st.queue_by_user[k].end()) {
                 priority_sources.push_back(&q->second);
@@ -240,43 +252,59 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
                 priority_sources.push_back(&q->second);
             }
         }
-        walk(priority_sources, [&](const QueuedRef& ref) {
-            if (now < ref.request->expiry && check(ref, false) == domain::SkipReason::kNone) {
-                found = ref;
-                chosen_ref = &found;
+        if (first_match(priority_sources, false) || w.maintenance) {
+            return;  // a worker in maintenance serves only its owner's requests
+        }
+        if (first_match(sources, true)) {
+            return;
+        }
+        // Nothing matched: count why, each queued request once (a refused subtree counts under the
+        // reason its summary gives, see domain::PrunedReason).
+        SkipCounts counts{};
+        int64_t counted = 0;
+        auto judge = [&](const QueuedRef& ref) {
+            return now < ref.request->expiry ? check(ref, true) : domain::SkipReason::kNone;
+        };
+        for (const ModelTree* t : sources) {
+            counted += CountSkippedUndeferred(*t, offer, judge, counts);
+        }
+        // A request listing several models counts in the queue of the first of them this worker
+        // serves: above when that is its first listed model, here otherwise.
+        std::unordered_set<std::string_view> served(w.profile.models.begin(),
+                                                    w.profile.models.end());
+        std::unordered_set<std::string_view> seen;
+        for (const auto& m : w.profile.models) {
+            if (!seen.insert(m).second) {
+                continue;  // a model the worker lists twice
             }
-            return chosen_ref != nullptr;
-        });
-        if (!chosen_ref) {
-            std::array<int, static_cast<size_t>(domain::SkipReason::kMaintenance) + 1> counts{};
-            int64_t visited = 0;
-            walk(sources, [&](const QueuedRef& ref) {
-                ++visited;
-                if (now >= ref.request->expiry) {
-                    return false;  // expired: the next tick deletes it
+            auto q = st.deferred_by_model[k].find(m);
+            if (q == st.deferred_by_model[k].end()) {
+                continue;
+            }
+            for (const auto& [key, ref] : q->second) {
+                const auto& listed = ref.request->models;
+                const auto own = std::find(listed.begin(), listed.end(), m);
+                if (std::any_of(listed.begin(), own,
+                                [&](const std::string& x) { return served.contains(x); })) {
+                    continue;  // counted in the queue of an earlier listed model
                 }
-                const auto reason = check(ref, true);
-                if (reason == domain::SkipReason::kNone) {
-                    found = ref;
-                    chosen_ref = &found;
-                    return true;
-                }
+                const domain::MatchSummary leaf = domain::Leaf(ref.needs);
+                const auto reason =
+                    domain::MayTake(leaf, offer) ? judge(ref) : domain::PrunedReason(leaf, offer);
                 ++counts[static_cast<size_t>(reason)];
-                return false;
-            });
-            if (!chosen_ref) {
-                for (size_t i = 0; i < counts.size(); ++i) {
-                    const auto reason = static_cast<domain::SkipReason>(i);
-                    if (counts[i] > 0 && domain::IsReportedSkipReason(reason)) {
-                        skipped[std::string(domain::SkipReasonKey(reason))] += counts[i];
-                    }
-                }
-                const int64_t outside = static_cast<int64_t>(st.queue[k].size()) - visited;
-                if (outside > 0 && !w.maintenance) {
-                    skipped[std::string(domain::SkipReasonKey(domain::SkipReason::kModels))] +=
-                        static_cast<int>(outside);
-                }
+                ++counted;
             }
+        }
+        for (size_t i = 0; i < counts.size(); ++i) {
+            const auto reason = static_cast<domain::SkipReason>(i);
+            if (counts[i] > 0 && domain::IsReportedSkipReason(reason)) {
+                skipped[std::string(domain::SkipReasonKey(reason))] += static_cast<int>(counts[i]);
+            }
+        }
+        const int64_t outside = static_cast<int64_t>(st.queue[k].size()) - counted;
+        if (outside > 0) {
+            skipped[std::string(domain::SkipReasonKey(domain::SkipReason::kModels))] +=
+                static_cast<int>(outside);
         }
     };
     search();
@@ -307,8 +335,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         auto it = st.requests.find(*candidate);
         if (it != st.requests.end() && IsQueued(it->second) && now < it->second.expiry) {
             const domain::Request& r = it->second;
-            found = QueuedRef{&r, r.kind == GenKind::kImage ? domain::ImageModelTraits(r.models)
-                                                            : domain::RequestModelTraits{}};
+            found = MakeQueuedRef(r);
             if (check(found, false) == domain::SkipReason::kNone) {
                 chosen_ref = &found;
             }

@@ -1,0 +1,138 @@
+#include "domain/match_summary.hpp"
+
+#include <algorithm>
+#include <bit>
+
+#include "domain/pricing.hpp"
+
+namespace horde::domain {
+
+namespace {
+
+constexpr uint16_t Bit(NeedBit b) { return static_cast<uint16_t>(1u << static_cast<int>(b)); }
+
+/// The bits tracked exactly, in the order of their index bits.
+constexpr NeedBit kExactBits[] = {NeedBit::kNsfw, NeedBit::kTrusted,        NeedBit::kUnsafeIp,
+                                  NeedBit::kFast, NeedBit::kPostProcessing, NeedBit::kLora};
+
+uint32_t ClampU32(int64_t v) {
+    return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, std::numeric_limits<uint32_t>::max()));
+}
+
+}  // namespace
+
+MatchNeeds NeedsOf(const Request& r) {
+    MatchNeeds n;
+    uint16_t m = 0;
+    if (r.nsfw) m |= Bit(NeedBit::kNsfw);
+    if (r.trusted_workers) m |= Bit(NeedBit::kTrusted);
+    if (!r.safe_ip) m |= Bit(NeedBit::kUnsafeIp);
+    if (!r.slow_workers) m |= Bit(NeedBit::kFast);
+    if (r.kind == GenKind::kImage) {
+        const ImageShape& im = r.image;
+        n.size = ClampU32(static_cast<int64_t>(im.width) * im.height);
+        if (!r.extra_slow_workers) m |= Bit(NeedBit::kNotExtraSlow);
+        if (im.has_source_image) {
+            m |= Bit(NeedBit::kImg2Img);
+            if (im.source_processing == "inpainting" || im.source_processing == "outpainting") {
+                m |= Bit(NeedBit::kPainting);
+            }
+        }
+        if (!im.post_processing.empty()) m |= Bit(NeedBit::kPostProcessing);
+        if (im.lora_count > 0) m |= Bit(NeedBit::kLora);
+        if (!im.control_type.empty()) m |= Bit(NeedBit::kControlnet);
+        if (im.hires_fix) m |= Bit(NeedBit::kHiresFix);
+    } else {
+        n.size = ClampU32(r.text.max_length);
+        n.size2 = ClampU32(r.text.max_context_length);
+        if (r.validated_backends) m |= Bit(NeedBit::kValidated);
+    }
+    n.mask = m;
+    return n;
+}
+
+uint8_t ExactIndex(uint16_t mask) {
+    uint8_t index = 0;
+    for (size_t i = 0; i < std::size(kExactBits); ++i) {
+        if (mask & Bit(kExactBits[i])) index |= static_cast<uint8_t>(1u << i);
+    }
+    return index;
+}
+
+MatchSummary Leaf(const MatchNeeds& n) {
+    return MatchSummary{.count = 1,
+                        .min_size = n.size,
+                        .min_size2 = n.size2,
+                        .and_mask = n.mask,
+                        .or_mask = n.mask,
+                        .combos = uint64_t{1} << ExactIndex(n.mask),
+                        .deferred = n.deferred ? 1u : 0u};
+}
+
+void Combine(MatchSummary& into, const MatchSummary& child) {
+    into.count += child.count;
+    into.min_size = std::min(into.min_size, child.min_size);
+    into.min_size2 = std::min(into.min_size2, child.min_size2);
+    into.and_mask &= child.and_mask;
+    into.or_mask |= child.or_mask;
+    into.combos |= child.combos;
+    into.deferred += child.deferred;
+}
+
+WorkerOffer OfferOf(const Worker& w, const Capabilities& caps, bool owner_trusted,
+                    bool worker_is_slow) {
+    using enum Capability;
+    const WorkerProfile& p = w.profile;
+    WorkerOffer o;
+    o.text = w.kind == GenKind::kText;
+    o.size = o.text ? ClampU32(p.max_length) : ClampU32(p.max_pixels);
+    o.size2 = o.text ? ClampU32(p.max_context_length) : 0;
+    auto offer = [&](NeedBit bit, bool has, SkipReason reason) {
+        if (has) o.has |= Bit(bit);
+        o.bit_reason[static_cast<int>(bit)] = reason;
+    };
+    // A flag the worker refuses gives its own reason; a bridge that lacks the capability gives
+    // kBridgeVersion (CanGenerate's order).
+    auto feature = [&](NeedBit bit, bool allowed, SkipReason refused, bool bridge) {
+        offer(bit, allowed && bridge, allowed ? SkipReason::kBridgeVersion : refused);
+    };
+    offer(NeedBit::kNsfw, p.nsfw, SkipReason::kNsfw);
+    offer(NeedBit::kTrusted, owner_trusted, SkipReason::kUntrusted);
+    offer(NeedBit::kUnsafeIp, p.allow_unsafe_ipaddr, SkipReason::kUnsafeIp);
+    offer(NeedBit::kFast, !worker_is_slow, SkipReason::kPerformance);
+    offer(NeedBit::kNotExtraSlow, o.text || !p.extra_slow_worker, SkipReason::kPerformance);
+    feature(NeedBit::kImg2Img, p.allow_img2img, SkipReason::kImg2Img, caps.Has(kImg2Img));
+    feature(NeedBit::kPainting, p.allow_painting, SkipReason::kPainting, caps.Has(kInpainting));
+    feature(NeedBit::kPostProcessing, p.allow_post_processing, SkipReason::kPostProcessing,
+            caps.Has(kPostProcessing));
+    feature(NeedBit::kLora, p.allow_lora, SkipReason::kLora, caps.Has(kLora));
+    feature(NeedBit::kControlnet, p.allow_controlnet, SkipReason::kControlnet,
+            caps.Has(kControlnet));
+    feature(NeedBit::kHiresFix, true, SkipReason::kBridgeVersion, caps.Has(kHiresFix));
+    feature(NeedBit::kValidated, true, SkipReason::kBridgeVersion,
+            IsValidatedTextBackend(ParseBridgeAgent(p.bridge_agent).name));
+    for (uint32_t c = 0; c < 64; ++c) {
+        uint16_t mask = 0;
+        for (size_t i = 0; i < std::size(kExactBits); ++i) {
+            if (c & (1u << i)) mask |= Bit(kExactBits[i]);
+        }
+        if ((mask & ~o.has) == 0) o.allowed_combos |= uint64_t{1} << c;
+    }
+    return o;
+}
+
+SkipReason PrunedReason(const MatchSummary& s, const WorkerOffer& o) {
+    auto first = [&](uint16_t bits) {
+        return o.bit_reason[std::countr_zero(static_cast<unsigned>(bits))];
+    };
+    const auto missing = static_cast<uint16_t>(~o.has);
+    const uint16_t all_miss = s.and_mask & missing;
+    if (all_miss & kNeedBitsBeforeSize) return first(all_miss);
+    if (s.min_size > o.size) return o.text ? SkipReason::kMaxLength : SkipReason::kMaxPixels;
+    if (o.text && s.min_size2 > o.size2) return SkipReason::kMaxContextLength;
+    if (all_miss) return first(all_miss);
+    if (const uint16_t any_miss = s.or_mask & missing) return first(any_miss);
+    return SkipReason::kModels;  // unreachable for a refused, non-empty subtree
+}
+
+}  // namespace horde::domain

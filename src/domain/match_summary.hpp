@@ -1,0 +1,95 @@
+#pragma once
+// A conservative summary of what a request needs from a worker, for pruning the pop's queue walk.
+// Pure values. The invariant (tested against CanGenerate in match_summary_test.cpp): when
+// MayTake(Leaf(NeedsOf(r)), offer) is false, CanGenerate(r, ctx) is not kNone for every context
+// built from the same worker, capabilities, owner trust and slowness. The converse does not hold:
+// what the summary cannot express (worker lists, samplers, post-processor names, blacklist,
+// upfront kudos, ...) is left to CanGenerate.
+//
+// Subtree summaries combine leaves, so a queue tree whose nodes carry them can skip every subtree
+// holding no request a worker may take: the first match in queue order costs O(log n) per pruned
+// region instead of a visit per request.
+
+#include <cstdint>
+#include <limits>
+
+#include "domain/bridge_capabilities.hpp"
+#include "domain/entities.hpp"
+#include "domain/matching.hpp"
+
+namespace horde::domain {
+
+/// One bit per requirement a worker meets or not regardless of the requester. Ordered as
+/// CanGenerate checks them, so the lowest failing bit is the reason it would report.
+enum class NeedBit : uint8_t {
+    kNsfw,            // request nsfw → worker nsfw
+    kTrusted,         // trusted_workers → owner trusted
+    kUnsafeIp,        // request from an unsafe IP → allow_unsafe_ipaddr
+    kFast,            // slow_workers=false → worker not slow
+    kNotExtraSlow,    // image, extra_slow_workers=false → worker not extra slow
+    kImg2Img,         // source image → allow_img2img and bridge img2img
+    kPainting,        // in/outpainting → allow_painting and bridge inpainting
+    kPostProcessing,  // post-processing → allow_post_processing and bridge post-processing
+    kLora,            // loras → allow_lora and bridge lora
+    kControlnet,      // control_type → allow_controlnet and bridge controlnet
+    kHiresFix,        // hires_fix → bridge hires_fix
+    kValidated,       // text, validated_backends → a validated backend
+};
+inline constexpr int kNeedBitCount = static_cast<int>(NeedBit::kValidated) + 1;
+/// The bits that come before the size check in CanGenerate's order.
+inline constexpr uint16_t kNeedBitsBeforeSize = (1u << 5) - 1;
+
+/// What one request needs: sizes and required bits.
+struct MatchNeeds {
+    uint32_t size = 0;   // image: width × height; text: max_length
+    uint32_t size2 = 0;  // text: max_context_length; image: 0
+    uint16_t mask = 0;   // NeedBit bits
+    /// Set by the holder of a queue on the entries it counts by itself (not part of the request).
+    bool deferred = false;
+};
+
+MatchNeeds NeedsOf(const Request& r);
+
+/// A subtree's summary: how many requests, their smallest sizes, the bits all of them need, the
+/// bits any of them needs, and which combinations of the "exact" bits occur.
+struct MatchSummary {
+    uint32_t count = 0;
+    uint32_t min_size = std::numeric_limits<uint32_t>::max();
+    uint32_t min_size2 = std::numeric_limits<uint32_t>::max();
+    uint16_t and_mask = 0xFFFF;
+    uint16_t or_mask = 0;
+    uint64_t combos = 0;    // bit c set: some request's exact bits (ExactIndex) equal c
+    uint32_t deferred = 0;  // entries with MatchNeeds::deferred
+};
+
+/// The six most common bits, whose combinations a summary tracks exactly.
+uint8_t ExactIndex(uint16_t mask);
+MatchSummary Leaf(const MatchNeeds& n);
+/// Folds `child` into `into`.
+void Combine(MatchSummary& into, const MatchSummary& child);
+
+/// What one worker offers, computed once per pop.
+struct WorkerOffer {
+    uint32_t size = 0;            // image: max_pixels; text: max_length
+    uint32_t size2 = 0;           // text: max_context_length
+    uint16_t has = 0;             // NeedBit bits this worker meets
+    uint64_t allowed_combos = 0;  // exact-bit combinations contained in `has`
+    bool text = false;
+    SkipReason bit_reason[kNeedBitCount] = {};  // reported when the bit is missing
+};
+
+WorkerOffer OfferOf(const Worker& w, const Capabilities& caps, bool owner_trusted,
+                    bool worker_is_slow);
+
+/// False when no request summarised by `s` can be taken by the worker offering `o`.
+inline bool MayTake(const MatchSummary& s, const WorkerOffer& o) {
+    return s.count > 0 && s.min_size <= o.size && (!o.text || s.min_size2 <= o.size2) &&
+           (s.and_mask & ~o.has) == 0 && (s.combos & o.allowed_combos) != 0;
+}
+
+/// The reason to count the requests of a subtree that MayTake refused: the first bit all of them
+/// miss, else the size, else the first bit any of them misses. Exact when the subtree fails for
+/// one reason; otherwise one of the reasons its requests fail on.
+SkipReason PrunedReason(const MatchSummary& s, const WorkerOffer& o);
+
+}  // namespace horde::domain

@@ -1,0 +1,84 @@
+#include "service/model_queue.hpp"
+
+namespace horde::service {
+
+namespace {
+
+using NodeIt = ModelTree::node_const_iterator;
+
+const ModelTreeEntry* FirstIn(NodeIt n, NodeIt end, const std::optional<QueueKey>& after,
+                              const domain::WorkerOffer& offer) {
+    while (n != end) {
+        const ModelTreeEntry& entry = **n;
+        if (after && !(*after < entry.first)) {
+            n = n.get_r_child();  // this node and its left subtree are not after `after`
+            continue;
+        }
+        if (!domain::MayTake(n.get_metadata(), offer)) {
+            return nullptr;
+        }
+        if (const ModelTreeEntry* left = FirstIn(n.get_l_child(), end, after, offer)) {
+            return left;
+        }
+        if (domain::MayTake(domain::Leaf(entry.second.needs), offer)) {
+            return &entry;
+        }
+        n = n.get_r_child();
+    }
+    return nullptr;
+}
+
+struct Counter {
+    const domain::WorkerOffer& offer;
+    const std::function<domain::SkipReason(const QueuedRef&)>& judge;
+    SkipCounts& counts;
+    NodeIt end;
+    int64_t total = 0;
+
+    void Add(domain::SkipReason reason, int64_t n) {
+        counts[static_cast<size_t>(reason)] += n;
+        total += n;
+    }
+
+    void In(NodeIt n) {
+        while (n != end) {
+            const domain::MatchSummary& s = n.get_metadata();
+            if (!domain::MayTake(s, offer)) {
+                Add(domain::PrunedReason(s, offer), s.count - s.deferred);
+                return;
+            }
+            In(n.get_l_child());
+            const QueuedRef& ref = (**n).second;
+            if (!ref.needs.deferred) {
+                const domain::MatchSummary leaf = domain::Leaf(ref.needs);
+                Add(domain::MayTake(leaf, offer) ? judge(ref) : domain::PrunedReason(leaf, offer),
+                    1);
+            }
+            n = n.get_r_child();
+        }
+    }
+};
+
+}  // namespace
+
+QueuedRef MakeQueuedRef(const domain::Request& r) {
+    return QueuedRef{&r,
+                     r.kind == domain::GenKind::kImage ? domain::ImageModelTraits(r.models)
+                                                       : domain::RequestModelTraits{},
+                     domain::NeedsOf(r)};
+}
+
+const ModelTreeEntry* FirstTakeable(const ModelTree& tree, const std::optional<QueueKey>& after,
+                                    const domain::WorkerOffer& offer) {
+    return FirstIn(tree.node_begin(), tree.node_end(), after, offer);
+}
+
+int64_t CountSkippedUndeferred(const ModelTree& tree, const domain::WorkerOffer& offer,
+                               const std::function<domain::SkipReason(const QueuedRef&)>& judge,
+                               SkipCounts& counts) {
+    Counter counter{offer, judge, counts, tree.node_end()};
+    counter.In(tree.node_begin());
+    return counter.total;
+}
+
+}  // namespace horde::service

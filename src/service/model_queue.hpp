@@ -1,0 +1,89 @@
+#pragma once
+// The queue of one (kind, model): queued requests in queue order in a red-black tree whose nodes
+// carry a summary of their subtree (domain/match_summary.hpp). A pop descends only into subtrees
+// that hold a request its worker may take, so a selective worker finds its first match in queue
+// order without visiting the requests it cannot do. Private to service/; not thread-safe.
+
+#include <array>
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "domain/entities.hpp"
+#include "domain/match_summary.hpp"
+#include "domain/matching.hpp"
+
+namespace horde::service {
+
+/// Order of the queue: highest priority first, then oldest. Priority ages continuously by
+/// kAgingMilliPerMs, so a fixed key (base − aging × created) gives the same order at any time.
+struct QueueKey {
+    int64_t neg_priority = 0;
+    int64_t seq = 0;
+    bool operator<(const QueueKey& o) const {
+        return neg_priority != o.neg_priority ? neg_priority < o.neg_priority : seq < o.seq;
+    }
+    bool operator==(const QueueKey&) const = default;
+};
+
+/// +50 kudos every 10 s of waiting = 5 milli-kudos per millisecond.
+inline constexpr int64_t kAgingMilliPerMs = 5;
+
+/// A queued request as the matcher sees it: the request (a node of State::requests, whose
+/// address is stable while it lives) and what matching would otherwise recompute on every visit.
+struct QueuedRef {
+    const domain::Request* request = nullptr;
+    domain::RequestModelTraits traits;
+    domain::MatchNeeds needs;
+};
+
+QueuedRef MakeQueuedRef(const domain::Request& r);
+
+/// Keeps each node's MatchSummary equal to the fold of its subtree (a pb_ds node update policy).
+template <class NodeCItr, class NodeItr, class CmpFn, class Alloc>
+struct SubtreeSummaryUpdate {
+    using metadata_type = domain::MatchSummary;
+
+    void operator()(NodeItr it, NodeCItr end) const {
+        domain::MatchSummary s = domain::Leaf((*it)->second.needs);
+        const NodeItr left = it.get_l_child();
+        const NodeItr right = it.get_r_child();
+        if (left != end) {
+            domain::Combine(s, left.get_metadata());
+        }
+        if (right != end) {
+            domain::Combine(s, right.get_metadata());
+        }
+        const_cast<metadata_type&>(it.get_metadata()) = s;
+    }
+
+    virtual NodeCItr node_begin() const = 0;
+    virtual NodeCItr node_end() const = 0;
+    virtual ~SubtreeSummaryUpdate() = default;
+};
+
+using ModelTree = __gnu_pbds::tree<QueueKey, QueuedRef, std::less<QueueKey>,
+                                   __gnu_pbds::rb_tree_tag, SubtreeSummaryUpdate>;
+using ModelTreeEntry = ModelTree::value_type;
+
+/// The queued requests of one requester (the priority pass of a pop walks them all).
+using ModelQueue = std::map<QueueKey, QueuedRef>;
+
+/// The first entry of `tree` after `after` (from the start when nullopt) that the summary lets
+/// `offer` take; nullptr when there is none. O(log n) per refused region of the queue.
+const ModelTreeEntry* FirstTakeable(const ModelTree& tree, const std::optional<QueueKey>& after,
+                                    const domain::WorkerOffer& offer);
+
+using SkipCounts = std::array<int64_t, static_cast<size_t>(domain::SkipReason::kMaintenance) + 1>;
+
+/// Counts why `offer` takes none of the requests in `tree`: every refused subtree under its
+/// PrunedReason, and every request the summary lets through under what `judge` says. Deferred
+/// entries (a request's queues after the one of its first listed model) are left out: the caller
+/// counts each request listing several models once. Returns how many requests it counted.
+int64_t CountSkippedUndeferred(const ModelTree& tree, const domain::WorkerOffer& offer,
+                               const std::function<domain::SkipReason(const QueuedRef&)>& judge,
+                               SkipCounts& counts);
+
+}  // namespace horde::service
