@@ -64,7 +64,8 @@ class Server:
         self.proc = subprocess.Popen(
             [str(binary), "--port", "0", "--bind", "127.0.0.1", "--data-dir", str(data_dir),
              "--test-mode", "--threads", str(threads), "--log-level", "warn"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log_path = data_dir.parent / "horded.log"
         deadline = time.time() + 30
         self.port = None
         while time.time() < deadline:
@@ -81,8 +82,11 @@ class Server:
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self):
-        for _ in self.proc.stdout:
-            pass
+        """Keeps the server's log (its stdout and stderr) in horded.log next to the data."""
+        with open(self.log_path, "w") as log_f:
+            for line in self.proc.stdout:
+                log_f.write(line)
+                log_f.flush()
 
     def rss_kib(self, field: str = "VmRSS") -> int:
         """VmRSS (all resident memory) or RssAnon (the process's own memory, without the file

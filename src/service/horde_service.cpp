@@ -189,6 +189,7 @@ void Enqueue(State& st, const domain::Request& r) {
             // the later ones defer to it (see deferred_by_model).
             QueuedRef entry = ref;
             entry.needs.deferred = i > 0;
+            entry.listed_index = static_cast<uint16_t>(std::min<size_t>(i, UINT16_MAX));
             st.queue_by_model[k][m].insert({key, entry});
             if (entry.needs.deferred) {
                 st.deferred_by_model[k][m].emplace(key, entry);

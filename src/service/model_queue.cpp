@@ -65,7 +65,7 @@ QueuedRef MakeQueuedRef(const domain::Request& r) {
     return QueuedRef{&r,
                      r.kind == domain::GenKind::kImage ? domain::ImageModelTraits(r.models)
                                                        : domain::RequestModelTraits{},
-                     domain::NeedsOf(r)};
+                     0, domain::NeedsOf(r)};
 }
 
 const ModelTreeEntry* FirstTakeable(const ModelTree& tree, const std::optional<QueueKey>& after,

@@ -36,6 +36,8 @@ inline constexpr int64_t kAgingMilliPerMs = 5;
 struct QueuedRef {
     const domain::Request* request = nullptr;
     domain::RequestModelTraits traits;
+    /// In the queue of r.models[listed_index] (0 in the other queues).
+    uint16_t listed_index = 0;
     domain::MatchNeeds needs;
 };
 

@@ -283,7 +283,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             }
             for (const auto& [key, ref] : q->second) {
                 const auto& listed = ref.request->models;
-                const auto own = std::find(listed.begin(), listed.end(), m);
+                const auto own = listed.begin() + ref.listed_index;
                 if (std::any_of(listed.begin(), own,
                                 [&](const std::string& x) { return served.contains(x); })) {
                     continue;  // counted in the queue of an earlier listed model

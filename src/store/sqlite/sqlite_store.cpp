@@ -43,11 +43,14 @@ constexpr const char* kPragmas =
     "PRAGMA secure_delete = ON;"
     // Reads through a memory map (no read syscalls, no copies into SQLite's own cache).
     "PRAGMA mmap_size = 1073741824;"
-    // The background checkpointer copies most of the WAL back; when the WAL passes ~16 MiB the
-    // writer finishes the job itself (little is left to copy), which lets the WAL rewind.
+    // Until the background checkpointer runs (and without one), SQLite checkpoints after the
+    // commit that takes the WAL past ~16 MiB, in the writer's thread.
     "PRAGMA wal_autocheckpoint = 4000;";
 
 constexpr auto kCheckpointInterval = std::chrono::milliseconds(250);
+/// WAL length (frames of one page) past which the background checkpointer makes it rewind:
+/// ~64 MiB, a pause of two fsyncs every few seconds under a sustained write load.
+constexpr int kWalRewindFrames = 16000;
 
 constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
 constexpr const char* kBeginRead = "BEGIN";
@@ -1230,7 +1233,20 @@ void SqliteStore::StartCheckpointer(const std::string& path) {
         return;
     }
     sqlite3_busy_timeout(db, sqlite_detail::kBusyTimeoutMs);
+    // A connection opens the WAL only once it reads the database; until then a checkpoint
+    // through it does nothing (and reports -1 frames).
+    if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) !=
+        SQLITE_OK) {
+        spdlog::warn("no background checkpointer ({}): SQLite checkpoints by itself",
+                     sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return;
+    }
     checkpointer_ = std::thread([this, db] { CheckpointLoop(db); });
+    // From now on the writer never checkpoints: a checkpoint in the writer's commit holds every
+    // other writer for two fsyncs (tens of milliseconds here), many times a second under load.
+    std::lock_guard lock(mutex_);
+    sqlite3_wal_autocheckpoint(conn_->db(), 0);
 }
 
 void SqliteStore::CheckpointLoop(sqlite3* db) {
@@ -1238,8 +1254,17 @@ void SqliteStore::CheckpointLoop(sqlite3* db) {
     while (!checkpoint_stop_cv_.wait_for(lock, sqlite_detail::kCheckpointInterval,
                                          [this] { return checkpoint_stop_; })) {
         // PASSIVE: copies what no reader still needs, never blocks the writer.
-        const int rc =
-            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        int wal_frames = 0;
+        int rc =
+            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, nullptr);
+        if (rc == SQLITE_OK && wal_frames >= sqlite_detail::kWalRewindFrames) {
+            // The WAL only rewinds once a checkpoint has copied all of it, which never happens
+            // while writes keep coming. Copy the little left with the writer held off (its
+            // fsyncs are the only pause writers see), then the next write starts the WAL over.
+            std::lock_guard writer(mutex_);
+            rc =
+                sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        }
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             spdlog::warn("background checkpoint failed: {}", sqlite3_errmsg(db));
         }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -1060,6 +1061,37 @@ TEST(SqliteStoreTest, OpenFailureIsAnError) {
     ASSERT_FALSE(store);
     EXPECT_EQ(store.error().code, ErrorCode::kStoreUnavailable);
     EXPECT_FALSE(store.error().message.empty());
+}
+
+// Writers never checkpoint (their commits would pause every other writer for two fsyncs): the
+// background checkpointer copies the WAL into the database file by itself, within a second.
+TEST(SqliteStoreTest, BackgroundCheckpointerCopiesTheWalIntoTheDatabaseFile) {
+    TempDb db;
+    auto store = OpenOrDie(db.path());
+    ASSERT_NE(store, nullptr);
+    const auto size_of = [](const std::string& path) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        return ec ? uintmax_t{0} : size;
+    };
+    const uintmax_t before = size_of(db.path());
+    // About 2 MiB of rows, in many commits (more than SQLite's own 1,000-page autocheckpoint).
+    for (int i = 0; i < 400; ++i) {
+        Batch b;
+        for (int j = 0; j < 5; ++j) {
+            const std::string id = "r" + std::to_string(i) + "_" + std::to_string(j);
+            b.Add(PutRequest{SimpleRequest(id, 1, std::string(900, 'p'))});
+        }
+        ApplyOk(*store, b);
+    }
+    EXPECT_GT(size_of(db.wal()), uintmax_t{1} << 20);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (size_of(db.path()) < before + (uintmax_t{1} << 20) &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_GE(size_of(db.path()), before + (uintmax_t{1} << 20));
+    EXPECT_EQ(LoadOk(*store).requests.size(), 2000u);
 }
 
 TEST(SqliteStoreTest, DeletedPromptIsGoneFromTheFilesAfterCompact) {
