@@ -27,7 +27,9 @@ struct Options {
     uint16_t port = 7001;
     std::string data_dir = "./data";
     bool test_mode = false;
-    int threads = 2;
+    // A request that writes waits on its thread for the group commit: more threads than cores
+    // let more writes share one commit (bench: durable intake 3.7k/s at 2, 4.3k/s at 8 on 2 cores).
+    int threads = 8;
     std::string public_url;
     std::string admins;
     int max_body_mb = 32;
@@ -225,8 +227,10 @@ int main(int argc, char** argv) {
                  "Enable POST /api/v2/dev/test-user and /api/v2/dev/clock (loopback only). "
                  "Never on a public horde.")
         ->envname("HORDE_TEST_MODE");
-    app.add_option("--threads", o.threads, "HTTP I/O threads")
+    app.add_option("--threads", o.threads,
+                   "HTTP threads (writes wait on theirs for the group commit, so more than cores)")
         ->envname("HORDE_THREADS")
+        ->check(CLI::Range(1, 256))
         ->capture_default_str();
     app.add_option("--public-url", o.public_url,
                    "Base URL clients and workers reach this server at (for result URLs); "
