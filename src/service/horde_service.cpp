@@ -334,6 +334,8 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             } else {
                 it = st.requests.emplace(r.id.value(), r).first;
             }
+            // The params stay in the store only (read back when a worker pops the request).
+            std::string().swap(it->second.params_json);
             const domain::Request& cur = it->second;
             st.holds_milli[cur.user.value()] += cur.hold.milli();
             if (IsQueued(cur)) {

@@ -1070,6 +1070,25 @@ TEST_F(HordeServiceTest, RequestListingSeveralServedModelsIsCountedOnce) {
     EXPECT_EQ(second.skipped, (std::map<std::string, int>{{"max_pixels", 1}}));
 }
 
+// Memory keeps no copy of a request's params; the popped request carries them from the store,
+// also after a claim and a settlement rewrote the request's row.
+TEST_F(HordeServiceTest, PoppedRequestCarriesItsParamsFromTheStore) {
+    const auto user = NewUser("user", 1000);
+    const auto owner = NewUser("owner");
+    domain::Request r = ImageRequest(2);
+    r.params_json = R"({"sampler_name":"k_euler","steps":30})";
+    const std::string id = Enqueue(user, r);
+    const PopOutcome first = PopImage(owner, "w", 1, ImageProfile());
+    ASSERT_TRUE(first.request);
+    EXPECT_EQ(first.request->params_json, r.params_json);
+    ASSERT_EQ(first.jobs.size(), 1u);
+    ASSERT_TRUE(Deliver(owner, first.jobs[0]));
+    const PopOutcome second = PopImage(owner, "w", 1, ImageProfile());
+    ASSERT_TRUE(second.request);
+    EXPECT_EQ(second.request->id.value(), id);
+    EXPECT_EQ(second.request->params_json, r.params_json);
+}
+
 // The pop prunes its walk with subtree summaries (service/model_queue.hpp): over a random queue,
 // every job it hands out must be a match, and when it finds none, no queued request may be one,
 // and the skipped counts must cover each queued request once.

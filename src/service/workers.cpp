@@ -423,8 +423,10 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     lock.unlock();
     // The jobs go out only once the claim is stored.
     HORDE_TRY_STATUS(AwaitDurable(ticket));
+    // Memory keeps no copy of the params: the payload's come from the store.
+    HORDE_TRY(r.params_json, store_.RequestParams(r.id));
     out.worker = w;
-    out.request = r;
+    out.request = std::move(r);
     return out;
 }
 

@@ -29,6 +29,8 @@ struct PutWorker {
 struct DeleteWorker {
     WorkerId id;
 };
+/// Upserts the request. Its params never change after intake: an empty `params_json` keeps
+/// the stored ones (the service keeps no copy of them in memory; see RequestParams).
 struct PutRequest {
     domain::Request request;
 };
@@ -129,6 +131,8 @@ public:
     virtual Result<Snapshot> Load() = 0;
     /// True if a ledger entry with this key exists.
     virtual Result<bool> HasEntry(const std::string& key) = 0;
+    /// The stored `params_json` of a request (kRequestNotFound when there is no such request).
+    virtual Result<std::string> RequestParams(const RequestId& id) = 0;
     virtual Result<LedgerCheck> CheckLedger() = 0;
     /// A counter that changes whenever another connection or process committed to the store
     /// (for example `horded user create` while the server runs).

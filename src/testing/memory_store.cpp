@@ -74,7 +74,11 @@ Status ApplyOne(Tables& t, const store::DeleteWorker& m) {
 }
 
 Status ApplyOne(Tables& t, const store::PutRequest& m) {
-    t.requests[m.request.id.value()] = m.request;
+    auto& row = t.requests[m.request.id.value()];
+    std::string params =
+        m.request.params_json.empty() ? std::move(row.params_json) : m.request.params_json;
+    row = m.request;
+    row.params_json = std::move(params);  // kept when the upsert carries none (as SQLite)
     return Ok();
 }
 
@@ -233,6 +237,15 @@ Result<store::Snapshot> MemoryStore::Load() {
     }
     s.next_user_id = std::max<int64_t>(max_user_id + 1, 1);
     return s;
+}
+
+Result<std::string> MemoryStore::RequestParams(const RequestId& id) {
+    std::lock_guard lock(mutex_);
+    auto it = tables_->requests.find(id.value());
+    if (it == tables_->requests.end()) {
+        return MakeError(ErrorCode::kRequestNotFound, "no request " + id.value());
+    }
+    return it->second.params_json;
 }
 
 Result<bool> MemoryStore::HasEntry(const std::string& key) {

@@ -50,6 +50,7 @@ public:
     Status Apply(const store::Batch& batch) override;
     Result<store::Snapshot> Load() override;
     Result<bool> HasEntry(const std::string& key) override;
+    Result<std::string> RequestParams(const RequestId& id) override;
     Result<store::LedgerCheck> CheckLedger() override;
     /// Always 0: nothing else writes to this store.
     Result<int64_t> ExternalChangeCounter() override;

@@ -89,6 +89,22 @@ TEST(MemoryStoreTest, PostingsUpdateBalancesAndKudosStats) {
     EXPECT_TRUE(check.drift_milli.empty());
 }
 
+// As the SQLite store: an upsert without params keeps the stored ones.
+TEST(MemoryStoreTest, RequestParamsAreKeptByUpsertsThatCarryNone) {
+    MemoryStore s;
+    domain::Request r = SimpleRequest("r", 2);
+    r.params_json = R"({"steps":30})";
+    ASSERT_TRUE(s.Apply(One(store::PutRequest{r})));
+    r.n = 1;
+    r.params_json.clear();
+    ASSERT_TRUE(s.Apply(One(store::PutRequest{r})));
+    auto params = s.RequestParams(RequestId("r"));
+    ASSERT_TRUE(params.has_value());
+    EXPECT_EQ(*params, R"({"steps":30})");
+    EXPECT_EQ(LoadOk(s).requests.at(0).n, 1);
+    EXPECT_FALSE(s.RequestParams(RequestId("nope")).has_value());
+}
+
 TEST(MemoryStoreTest, DuplicateLedgerKeyFailsTheWholeBatch) {
     MemoryStore s;
     ASSERT_TRUE(s.Apply(One(store::PostEntry{domain::GrantEntry(

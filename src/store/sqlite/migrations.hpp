@@ -99,6 +99,14 @@ CREATE TABLE invites (
 ) WITHOUT ROWID;
 )sql";
 
+/// A request's params in their own column, written at intake and kept by later upserts that
+/// carry none (a claim or a settlement no longer rewrites them), instead of inside `data`.
+inline constexpr const char* kV003RequestParams = R"sql(
+ALTER TABLE requests ADD COLUMN params TEXT NOT NULL DEFAULT '';
+UPDATE requests SET params = coalesce(json_extract(data, '$.params_json'), ''),
+                    data = json_remove(data, '$.params_json');
+)sql";
+
 struct Migration {
     int version;
     const char* name;
@@ -106,9 +114,10 @@ struct Migration {
 };
 
 /// Ascending by version, without gaps.
-inline constexpr std::array<Migration, 2> kMigrations{{
+inline constexpr std::array<Migration, 3> kMigrations{{
     {1, "init", kV001Init},
     {2, "web_accounts", kV002WebAccounts},
+    {3, "request_params", kV003RequestParams},
 }};
 
 inline constexpr int kLatestVersion = kMigrations.back().version;

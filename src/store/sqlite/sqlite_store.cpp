@@ -74,11 +74,13 @@ constexpr const char* kUpsertWorker =
     "kind = excluded.kind, data = excluded.data";
 constexpr const char* kDeleteWorker = "DELETE FROM workers WHERE id = ?";
 constexpr const char* kUpsertRequest =
-    "INSERT INTO requests (id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO requests (id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id, "
     "n = excluded.n, jobs = excluded.jobs, created_ms = excluded.created_ms, "
-    "expiry_ms = excluded.expiry_ms, seq = excluded.seq, data = excluded.data";
+    "expiry_ms = excluded.expiry_ms, seq = excluded.seq, data = excluded.data, "
+    "params = CASE excluded.params WHEN '' THEN requests.params ELSE excluded.params END";
+constexpr const char* kSelectRequestParams = "SELECT params FROM requests WHERE id = ?";
 // Its jobs go by ON DELETE CASCADE.
 constexpr const char* kDeleteRequest = "DELETE FROM requests WHERE id = ?";
 constexpr const char* kSelectRequestN = "SELECT n FROM requests WHERE id = ?";
@@ -122,7 +124,7 @@ constexpr const char* kSelectUsers =
 constexpr const char* kSelectWorkers =
     "SELECT id, name, owner, kind, data FROM workers ORDER BY rowid";
 constexpr const char* kSelectRequests =
-    "SELECT id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data FROM requests "
+    "SELECT id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params FROM requests "
     "ORDER BY created_ms, seq, id";
 constexpr const char* kSelectJobs =
     "SELECT id, request_id, worker_id, state, data FROM jobs ORDER BY rowid";
@@ -416,11 +418,10 @@ void Fields(V& v, S& s) {
     v("prompt_chars", s.prompt_chars);
 }
 
-/// Columns: id, kind, user, n, jobs, created, expiry, seq.
+/// Columns: id, kind, user, n, jobs, created, expiry, seq, params.
 template <typename V, Of<domain::Request> S>
 void Fields(V& v, S& r) {
     v("prompt", r.prompt);
-    v("params_json", r.params_json);
     v("models", r.models);
     v("workers", r.workers);
     v("worker_blacklist", r.worker_blacklist);
@@ -878,6 +879,7 @@ Status ApplyOne(Connection& c, const PutRequest& m) {
         .BindInt(ToUnixMillis(r.expiry))
         .BindInt(r.seq)
         .BindText(EncodeData(r))
+        .BindText(r.params_json)
         .Run();
 }
 
@@ -1035,6 +1037,7 @@ Result<domain::Request> ReadRequest(const Query& q) {
     r.expiry = FromUnixMillis(q.Int(6));
     r.seq = q.Int(7);
     HORDE_TRY_STATUS(DecodeData(q.Text(8), r, "requests", r.id.value()));
+    r.params_json = q.Text(9);
     return r;
 }
 
@@ -1342,6 +1345,16 @@ Result<bool> SqliteStore::HasEntry(const std::string& key) {
     std::lock_guard lock(mutex_);
     HORDE_TRY(auto q, conn_->Prepare(sqlite_detail::kSelectEntryExists));
     return q.BindText(key).Step();
+}
+
+Result<std::string> SqliteStore::RequestParams(const RequestId& id) {
+    std::lock_guard lock(mutex_);
+    HORDE_TRY(auto q, conn_->Prepare(sqlite_detail::kSelectRequestParams));
+    HORDE_TRY(const bool found, q.BindText(id.value()).Step());
+    if (!found) {
+        return MakeError(ErrorCode::kRequestNotFound, "no request " + id.value());
+    }
+    return q.Text(0);
 }
 
 Result<LedgerCheck> SqliteStore::CheckLedger() {

@@ -53,6 +53,7 @@ public:
     std::vector<Status> ApplyGroup(const std::vector<const Batch*>& batches) override;
     Result<Snapshot> Load() override;
     Result<bool> HasEntry(const std::string& key) override;
+    Result<std::string> RequestParams(const RequestId& id) override;
     Result<int64_t> ExternalChangeCounter() override;
     Result<LedgerCheck> CheckLedger() override;
     /// Runs an incremental vacuum and a TRUNCATE checkpoint: freed pages leave the file and the

@@ -667,6 +667,57 @@ TEST(SqliteStoreTest, PutIsAnUpsertAndKeepsTheRequestsJobs) {
     EXPECT_EQ(s.users[0].username, "renamed");
 }
 
+TEST(SqliteStoreTest, RequestParamsAreKeptByUpsertsThatCarryNone) {
+    auto store = OpenOrDie(":memory:");
+    ASSERT_NE(store, nullptr);
+    domain::Request r = SimpleRequest("r", 3);
+    r.params_json = R"({"width":512,"height":768})";
+    ApplyOk(*store, One(PutRequest{r}));
+    r.n = 2;
+    r.params_json.clear();  // what the service writes after intake: memory keeps no params
+    ApplyOk(*store, One(PutRequest{r}));
+
+    auto params = store->RequestParams(RequestId("r"));
+    ASSERT_TRUE(params.has_value()) << params.error().message;
+    EXPECT_EQ(*params, R"({"width":512,"height":768})");
+    const Snapshot s = LoadOk(*store);
+    ASSERT_EQ(s.requests.size(), 1u);
+    EXPECT_EQ(s.requests[0].n, 2);
+    EXPECT_EQ(s.requests[0].params_json, R"({"width":512,"height":768})");
+
+    auto missing = store->RequestParams(RequestId("nope"));
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().code, ErrorCode::kRequestNotFound);
+}
+
+TEST(SqliteStoreTest, MigrationMovesParamsOutOfTheDataColumn) {
+    TempDb db;
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        ApplyOk(*store, One(PutRequest{SimpleRequest("old", 1)}));
+    }
+    {
+        // Back to schema 2: params inside `data`, no column.
+        RawDb raw(db.path());
+        raw.Exec("ALTER TABLE requests DROP COLUMN params");
+        raw.Exec(R"(UPDATE requests SET data = json_set(data, '$.params_json', '{"steps":30}'))");
+        raw.Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    }
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        const Snapshot s = LoadOk(*store);
+        ASSERT_EQ(s.requests.size(), 1u);
+        EXPECT_EQ(s.requests[0].params_json, R"({"steps":30})");
+        EXPECT_EQ(s.requests[0].prompt, "a prompt");
+    }
+    RawDb raw(db.path());
+    EXPECT_EQ(raw.Scalar("SELECT json_type(data, '$.params_json') IS NULL FROM requests"), "1");
+    EXPECT_EQ(raw.Scalar("SELECT value FROM meta WHERE key = 'schema_version'"),
+              std::to_string(sqlite_schema::kLatestVersion));
+}
+
 TEST(SqliteStoreTest, DeleteWorker) {
     auto store = OpenOrDie(":memory:");
     ASSERT_NE(store, nullptr);
