@@ -1209,6 +1209,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
     HORDE_TRY(auto conn, sqlite_detail::OpenConnection(path));
     auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn)));
     if (!path.empty() && path != ":memory:") {
+        HORDE_TRY(store->reader_, sqlite_detail::OpenConnection(path));
         store->StartCheckpointer(path);
     }
     return store;
@@ -1348,8 +1349,9 @@ Result<bool> SqliteStore::HasEntry(const std::string& key) {
 }
 
 Result<std::string> SqliteStore::RequestParams(const RequestId& id) {
-    std::lock_guard lock(mutex_);
-    HORDE_TRY(auto q, conn_->Prepare(sqlite_detail::kSelectRequestParams));
+    std::unique_lock lock(reader_ ? reader_mutex_ : mutex_);
+    Connection& conn = reader_ ? *reader_ : *conn_;
+    HORDE_TRY(auto q, conn.Prepare(sqlite_detail::kSelectRequestParams));
     HORDE_TRY(const bool found, q.BindText(id.value()).Step());
     if (!found) {
         return MakeError(ErrorCode::kRequestNotFound, "no request " + id.value());

@@ -711,6 +711,10 @@ TEST(SqliteStoreTest, MigrationMovesParamsOutOfTheDataColumn) {
         ASSERT_EQ(s.requests.size(), 1u);
         EXPECT_EQ(s.requests[0].params_json, R"({"steps":30})");
         EXPECT_EQ(s.requests[0].prompt, "a prompt");
+        // Through the reader connection of a file store.
+        auto params = store->RequestParams(RequestId("old"));
+        ASSERT_TRUE(params.has_value()) << params.error().message;
+        EXPECT_EQ(*params, R"({"steps":30})");
     }
     RawDb raw(db.path());
     EXPECT_EQ(raw.Scalar("SELECT json_type(data, '$.params_json') IS NULL FROM requests"), "1");
