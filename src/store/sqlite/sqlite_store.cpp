@@ -1210,6 +1210,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
     auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn)));
     if (!path.empty() && path != ":memory:") {
         HORDE_TRY(store->reader_, sqlite_detail::OpenConnection(path));
+        // Without the memory map: it is remapped whenever the file has grown since this
+        // connection's last read (a page-table teardown per read while checkpoints grow the
+        // file); a few page reads through its own cache cost far less.
+        HORDE_TRY_STATUS(store->reader_->Exec("PRAGMA mmap_size = 0"));
         store->StartCheckpointer(path);
     }
     return store;
