@@ -89,14 +89,15 @@ http::Response Api::Pop(GenKind kind, http::Request& req) const {
     body["extra_source_images"] = nullptr;
     if (!image) {
         body["payload"] = protocol::TextPopPayload(r);
-        body["softprompt"] = r.text.softprompt.empty() ? boost::json::value(nullptr)
-                                                       : boost::json::value(r.text.softprompt);
+        body["softprompt"] = r.text.softprompt.empty()
+                                 ? boost::json::value(nullptr)
+                                 : boost::json::value(r.text.softprompt.view());
         return JsonResponse(200, body);
     }
     const bool censor = !r.nsfw && r.censor_nsfw;
     body["payload"] =
         protocol::ImagePopPayload(r, jobs.front().seed, static_cast<int>(jobs.size()), censor);
-    auto source = [&](const std::string& ref) -> boost::json::value {
+    auto source = [&](std::string_view ref) -> boost::json::value {
         if (ref.empty()) {
             return nullptr;
         }
@@ -104,15 +105,15 @@ http::Response Api::Pop(GenKind kind, http::Request& req) const {
             return boost::json::value(ref);
         }
         if (out->caps.Has(domain::Capability::kR2Source)) {
-            return boost::json::value(SignedResultUrl(req, ref, "get"));
+            return boost::json::value(SignedResultUrl(req, std::string(ref), "get"));
         }
-        auto bytes = service_.files().Read(ref);
+        auto bytes = service_.files().Read(std::string(ref));
         return bytes ? boost::json::value(service::EncodeBase64(*bytes))
                      : boost::json::value(nullptr);
     };
     body["source_image"] = source(r.source_image);
     body["source_mask"] = source(r.source_mask);
-    body["source_processing"] = r.image.source_processing;
+    body["source_processing"] = r.image.source_processing.view();
     boost::json::array uploads;
     for (const auto& j : jobs) {
         uploads.push_back(boost::json::value(SignedResultUrl(req, j.id.value() + ".webp", "put")));

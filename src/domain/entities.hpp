@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/compact_string.hpp"
 #include "common/ids.hpp"
 #include "common/kudos.hpp"
 
@@ -22,7 +23,7 @@ struct ImageShape {
     int height = 512;
     int steps = 30;
     double cfg_scale = 5.0;
-    std::string sampler_name = "k_euler_a";
+    InternedString sampler_name = "k_euler_a";
     bool karras = true;
     bool hires_fix = false;
     bool tiling = false;
@@ -31,8 +32,8 @@ struct ImageShape {
     bool return_control_map = false;
     std::optional<double> denoising_strength;
     int clip_skip = 1;
-    std::string control_type;  // empty = none
-    std::string workflow;      // empty = none; "qr_code"
+    InternedString control_type;  // empty = none
+    InternedString workflow;      // empty = none; "qr_code"
     std::vector<std::string> post_processing;
     int lora_count = 0;
     bool lora_versions = false;  // any lora with is_version
@@ -40,7 +41,7 @@ struct ImageShape {
     // Source image facts (the images themselves live in the results store).
     bool has_source_image = false;
     bool has_source_mask = false;
-    std::string source_processing = "img2img";  // img2img | inpainting | outpainting | remix
+    InternedString source_processing = "img2img";  // img2img | inpainting | outpainting | remix
     int extra_source_images = 0;
 };
 
@@ -48,7 +49,7 @@ struct ImageShape {
 struct TextShape {
     int max_length = 80;
     int max_context_length = 2048;
-    std::string softprompt;  // empty = none
+    CompactString softprompt;  // empty = none
     int prompt_chars = 0;
 };
 
@@ -57,8 +58,8 @@ struct Request {
     RequestId id;
     GenKind kind = GenKind::kImage;
     UserId user;
-    std::string prompt;
-    std::string params_json;  // validated wire params, handed to workers in the pop payload
+    CompactString prompt;
+    CompactString params_json;  // validated wire params, handed to workers in the pop payload
     std::vector<std::string> models;
     std::vector<WorkerId> workers;  // allow list, or block list when worker_blacklist
     bool worker_blacklist = false;
@@ -74,14 +75,14 @@ struct Request {
     bool safe_ip = true;
     ImageShape image;
     TextShape text;
-    std::string seed;  // image: "" = random per job
+    CompactString seed;  // image: "" = random per job
     /// Source image and mask: a file name in the results store, or an http(s) URL as given.
-    std::string source_image;
-    std::string source_mask;
+    CompactString source_image;
+    CompactString source_mask;
     std::optional<int> seed_variation;
-    std::string client_agent;
+    CompactString client_agent;
     std::string ipaddr;
-    std::string webhook;
+    CompactString webhook;
 
     int jobs = 1;        // total jobs requested (n); cancel lowers it to the finished count (image)
     int n = 1;           // jobs not yet handed out

@@ -29,7 +29,7 @@ std::string ImageBody(std::string_view params, std::string_view extra = "") {
 }
 
 json::object ParamsOf(const GenerateInput& in) {
-    return json::parse(in.request.params_json).as_object();
+    return json::parse(in.request.params_json.view()).as_object();
 }
 
 void ExpectCode(const Result<GenerateInput>& result, ErrorCode code) {
@@ -738,7 +738,7 @@ TEST(TextGenerate, MinimalBodyGetsEveryDefault) {
     EXPECT_EQ(r.text.max_context_length, 2048);
     EXPECT_EQ(r.text.softprompt, "");
     EXPECT_EQ(r.text.prompt_chars, 16);
-    EXPECT_EQ(json::parse(r.params_json),
+    EXPECT_EQ(json::parse(r.params_json.view()),
               json::parse(R"({"max_context_length": 2048, "max_length": 80})"));
 }
 

@@ -12,7 +12,7 @@ namespace {
 namespace json = boost::json;
 
 /// The stored params object; the store is outside our control, so bad text gives {}.
-json::object ParamsObject(const std::string& params_json) {
+json::object ParamsObject(std::string_view params_json) {
     boost::system::error_code ec;
     json::value value = json::parse(params_json, ec);
     if (ec || !value.is_object()) {
@@ -80,7 +80,7 @@ json::object ImagePopPayload(const domain::Request& request, int64_t seed, int n
     // The request's shape is authoritative: an upfront-kudos downgrade may have shrunk it.
     payload["width"] = request.image.width;
     payload["height"] = request.image.height;
-    payload["prompt"] = request.prompt;
+    payload["prompt"] = request.prompt.view();
     payload["n_iter"] = n_iter;
     payload["seed"] = std::to_string(seed);
     if (use_nsfw_censor) {
@@ -91,7 +91,7 @@ json::object ImagePopPayload(const domain::Request& request, int64_t seed, int n
 
 json::object TextPopPayload(const domain::Request& request) {
     json::object payload = ParamsObject(request.params_json);
-    payload["prompt"] = request.prompt;
+    payload["prompt"] = request.prompt.view();
     payload["n"] = 1;
     payload["max_length"] = request.text.max_length;
     payload["max_context_length"] = request.text.max_context_length;

@@ -262,7 +262,7 @@ void Dequeue(State& st, const domain::Request& r) {
 TimePoint DeadlineOf(const domain::Job& j) { return j.start + std::chrono::seconds(j.ttl_s); }
 
 int64_t ThingsOfRequest(const State& st, const domain::Job& j) {
-    auto it = st.requests.find(j.request.value());
+    auto it = st.requests.find(KeyOf(j.request.value()));
     return it == st.requests.end() ? 0 : it->second.things;
 }
 
@@ -322,7 +322,7 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             }
         } else if (const auto* pr = std::get_if<store::PutRequest>(&m)) {
             const auto& r = pr->request;
-            auto it = st.requests.find(r.id.value());
+            auto it = st.requests.find(KeyOf(r.id.value()));
             if (it != st.requests.end()) {
                 const domain::Request& old = it->second;
                 st.holds_milli[old.user.value()] -= old.hold.milli();
@@ -332,10 +332,10 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
                 st.expiries.erase({old.expiry, &old});
                 it->second = r;
             } else {
-                it = st.requests.emplace(r.id.value(), r).first;
+                it = st.requests.emplace(KeyOf(r.id.value()), r).first;
             }
             // The params stay in the store only (read back when a worker pops the request).
-            std::string().swap(it->second.params_json);
+            it->second.params_json.clear();
             const domain::Request& cur = it->second;
             st.holds_milli[cur.user.value()] += cur.hold.milli();
             if (IsQueued(cur)) {
@@ -343,7 +343,7 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             }
             st.expiries.insert({cur.expiry, &cur});
         } else if (const auto* dr = std::get_if<store::DeleteRequest>(&m)) {
-            auto it = st.requests.find(dr->id.value());
+            auto it = st.requests.find(KeyOf(dr->id.value()));
             if (it == st.requests.end()) {
                 continue;
             }

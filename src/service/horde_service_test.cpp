@@ -637,7 +637,7 @@ TEST_F(HordeServiceTest, DeliveredRequestIsPurgedTwentyMinutesAfterDelivery) {
     in.request = ImageRequest(1);
     in.source_image = EncodeBase64("source image bytes");
     const std::string id = Enqueue(user, std::move(in));
-    const std::string source_name = ImageStatus(id).request.source_image;
+    const std::string source_name = ImageStatus(id).request.source_image.str();
     ASSERT_FALSE(source_name.empty());
     EXPECT_TRUE(files_.Exists(source_name));
 

@@ -121,7 +121,7 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
     // Source images are kept in the results store (deleted with the request).
     std::vector<std::pair<std::string, std::string>> files_written;
     auto keep_source = [&](const std::string& given, const char* suffix,
-                           std::string& out) -> Status {
+                           CompactString& out) -> Status {
         if (given.empty()) {
             return Ok();
         }
@@ -133,9 +133,10 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
         if (!bytes) {
             return MakeError(ErrorCode::kSourceImageUnreadable);
         }
-        out = r.id.value() + suffix;
-        HORDE_TRY_STATUS(files_.Write(out, *bytes));
-        files_written.emplace_back(out, "");
+        const std::string name = r.id.value() + suffix;
+        HORDE_TRY_STATUS(files_.Write(name, *bytes));
+        files_written.emplace_back(name, "");
+        out = name;
         return Ok();
     };
     auto cleanup = [&] {
@@ -310,8 +311,8 @@ RequestView HordeService::ViewOf(const domain::Request& r, bool with_generations
 Result<RequestView> HordeService::GetRequest(GenKind kind, const std::string& id,
                                              bool with_generations) const {
     std::shared_lock lock(mu_);
-    auto it = state_->requests.find(id);
-    if (it == state_->requests.end() || it->second.kind != kind) {
+    auto it = state_->requests.find(KeyOf(id));
+    if (it == state_->requests.end() || it->second.kind != kind || it->second.id.value() != id) {
         return MakeError(ErrorCode::kRequestNotFound,
                          RequestTypeName(kind, with_generations ? "Status" : "Check") +
                              " with ID '" + id + "' not found.");
@@ -321,8 +322,8 @@ Result<RequestView> HordeService::GetRequest(GenKind kind, const std::string& id
 
 Result<RequestView> HordeService::CancelRequest(GenKind kind, const std::string& id) {
     std::unique_lock lock(mu_);
-    auto it = state_->requests.find(id);
-    if (it == state_->requests.end() || it->second.kind != kind) {
+    auto it = state_->requests.find(KeyOf(id));
+    if (it == state_->requests.end() || it->second.kind != kind || it->second.id.value() != id) {
         return MakeError(ErrorCode::kRequestNotFound,
                          RequestTypeName(kind, "Delete") + " with ID '" + id + "' not found.");
     }

@@ -16,6 +16,7 @@
 #include "domain/matching.hpp"
 #include "service/horde_service.hpp"
 #include "service/model_queue.hpp"
+#include "service/request_key.hpp"
 
 namespace horde::service {
 
@@ -79,7 +80,7 @@ struct HordeService::State {
     std::unordered_map<int64_t, std::map<std::string, double>> user_stats;
     std::unordered_map<std::string, domain::Worker> workers;
     std::unordered_map<std::string, std::string> worker_by_name;  // lower-cased name -> id
-    std::unordered_map<std::string, domain::Request> requests;
+    std::unordered_map<RequestKey, domain::Request, RequestKeyHash> requests;
     std::unordered_map<std::string, domain::Job> jobs;
     std::unordered_map<std::string, std::vector<std::string>> jobs_by_request;
     /// The queue: per kind, all queued requests; and per kind and model, those listing it.

@@ -56,7 +56,7 @@ void HordeService::Tick() {
         }
         for (const auto& id : late) {
             domain::Job job = st.jobs.at(id);
-            auto rit = st.requests.find(job.request.value());
+            auto rit = st.requests.find(KeyOf(job.request.value()));
             if (rit == st.requests.end()) {
                 continue;
             }
@@ -87,13 +87,13 @@ void HordeService::Tick() {
             }
         }
         for (const auto& id : expired) {
-            const auto& r = st.requests.at(id);
+            const auto& r = st.requests.at(KeyOf(id));
             std::vector<std::string> names;
-            if (!r.source_image.empty() && r.source_image.rfind("http", 0) != 0) {
-                names.push_back(r.source_image);
+            if (!r.source_image.empty() && !r.source_image.view().starts_with("http")) {
+                names.push_back(r.source_image.str());
             }
-            if (!r.source_mask.empty() && r.source_mask.rfind("http", 0) != 0) {
-                names.push_back(r.source_mask);
+            if (!r.source_mask.empty() && !r.source_mask.view().starts_with("http")) {
+                names.push_back(r.source_mask.str());
             }
             auto jit = st.jobs_by_request.find(id);
             if (jit != st.jobs_by_request.end()) {

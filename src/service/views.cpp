@@ -36,9 +36,15 @@ UserView HordeService::UserViewOf(const domain::User& u) const {
     }
     std::sort(v.worker_ids.begin(), v.worker_ids.end());
     v.worker_count = static_cast<int>(v.worker_ids.size());
-    for (const auto& [id, r] : st.requests) {
-        if (r.user == u.id && IsQueued(r)) {
-            (r.kind == GenKind::kImage ? v.active_image : v.active_text).push_back(r.id);
+    // Their queued requests, in queue order, from the per-requester queues (not a scan of all).
+    for (const auto kind : {GenKind::kImage, GenKind::kText}) {
+        auto q = st.queue_by_user[KindIndex(kind)].find(u.id.value());
+        if (q == st.queue_by_user[KindIndex(kind)].end()) {
+            continue;
+        }
+        for (const auto& entry : q->second) {
+            (kind == GenKind::kImage ? v.active_image : v.active_text)
+                .push_back(entry.second.request->id);
         }
     }
     return v;

@@ -332,7 +332,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     chosen_ref = nullptr;
     if (candidate) {
         // Still there, still queued, still a match (another pop may have taken the last slot)?
-        auto it = st.requests.find(*candidate);
+        auto it = st.requests.find(KeyOf(*candidate));
         if (it != st.requests.end() && IsQueued(it->second) && now < it->second.expiry) {
             const domain::Request& r = it->second;
             found = MakeQueuedRef(r);
@@ -467,7 +467,7 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
                 std::to_string(job.ttl_s) +
                 " seconds (minimum ~1 it/s, higher for large requests)!");
     }
-    auto rit = st.requests.find(job.request.value());
+    auto rit = st.requests.find(KeyOf(job.request.value()));
     if (rit == st.requests.end()) {
         return MakeError(ErrorCode::kInvalidJobId,
                          "Processing Job with ID " + input.job_id + " does not exist.");

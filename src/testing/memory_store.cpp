@@ -75,7 +75,7 @@ Status ApplyOne(Tables& t, const store::DeleteWorker& m) {
 
 Status ApplyOne(Tables& t, const store::PutRequest& m) {
     auto& row = t.requests[m.request.id.value()];
-    std::string params =
+    CompactString params =
         m.request.params_json.empty() ? std::move(row.params_json) : m.request.params_json;
     row = m.request;
     row.params_json = std::move(params);  // kept when the upsert carries none (as SQLite)
@@ -245,7 +245,7 @@ Result<std::string> MemoryStore::RequestParams(const RequestId& id) {
     if (it == tables_->requests.end()) {
         return MakeError(ErrorCode::kRequestNotFound, "no request " + id.value());
     }
-    return it->second.params_json;
+    return it->second.params_json.str();
 }
 
 Result<bool> MemoryStore::HasEntry(const std::string& key) {

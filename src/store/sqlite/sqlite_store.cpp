@@ -568,6 +568,8 @@ public:
     void operator()(const char* key, int64_t value) { obj_[key] = value; }
     void operator()(const char* key, double value) { obj_[key] = DoubleText(value); }
     void operator()(const char* key, const std::string& value) { obj_[key] = value; }
+    void operator()(const char* key, const CompactString& value) { obj_[key] = value.view(); }
+    void operator()(const char* key, const InternedString& value) { obj_[key] = value.view(); }
     void operator()(const char* key, Kudos value) { obj_[key] = value.milli(); }
     void operator()(const char* key, TimePoint value) { obj_[key] = ToUnixMillis(value); }
     void operator()(const char* key, UserId value) { obj_[key] = value.value(); }
@@ -658,6 +660,8 @@ public:
             }
         }
     }
+    void operator()(const char* key, CompactString& out) { ReadInto(key, out); }
+    void operator()(const char* key, InternedString& out) { ReadInto(key, out); }
     void operator()(const char* key, Kudos& out) {
         int64_t milli = out.milli();
         (*this)(key, milli);
@@ -770,6 +774,16 @@ private:
             return true;
         }
         return false;
+    }
+    template <typename Str>
+    void ReadInto(const char* key, Str& out) {
+        if (const json::value* v = Find(key)) {
+            const json::string* s = v->if_string();
+            if (s == nullptr) {
+                return Fail(key, "a string");
+            }
+            out = Str(std::string_view(s->data(), s->size()));
+        }
     }
     static bool ToString(const json::value& v, std::string& out) {
         const json::string* s = v.if_string();
