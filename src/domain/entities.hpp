@@ -80,8 +80,8 @@ struct Request {
     CompactString source_image;
     CompactString source_mask;
     std::optional<int> seed_variation;
-    CompactString client_agent;
-    std::string ipaddr;
+    CompactString client_agent;  // stored only: memory keeps neither (see HordeService)
+    CompactString ipaddr;
     CompactString webhook;
 
     int jobs = 1;        // total jobs requested (n); cancel lowers it to the finished count (image)

@@ -51,9 +51,10 @@ bool IsReportedSkipReason(SkipReason reason);
 /// Facts about the request's models that come from the model reference (filled by the service; the
 /// defaults describe plain SD 1.x models).
 struct RequestModelTraits {
-    bool any_sdxl = false;            // qr_code on SDXL needs allow_sdxl_controlnet
-    bool any_flux = false;            // needs the bridge's `flux`
-    bool any_stable_cascade = false;  // with hires_fix needs `stable_cascade_2pass`
+    // One byte (bit-fields): a copy sits in every queue entry.
+    bool any_sdxl : 1 = false;            // qr_code on SDXL needs allow_sdxl_controlnet
+    bool any_flux : 1 = false;            // needs the bridge's `flux`
+    bool any_stable_cascade : 1 = false;  // with hires_fix needs `stable_cascade_2pass`
 };
 
 /// The traits of an image request's models, from ImageModelBaseline() (pricing.hpp).

@@ -132,9 +132,9 @@ Result<HordeService::Modes> HordeService::SetModes(const domain::User& caller,
     put("raid", raid);
     if (maintenance && *maintenance) {
         // Entering maintenance: queued image requests are handed out no more.
-        for (const auto& [key, ref] : st.queue[KindIndex(domain::GenKind::kImage)]) {
+        for (const auto& [key, queued] : st.queue[KindIndex(domain::GenKind::kImage)]) {
             // Like a cancel: jobs already out still finish; the request is done after them.
-            domain::Request r = *ref.request;
+            domain::Request r = *queued;
             r.n = 0;
             r.jobs = 0;
             r.cancelled = true;

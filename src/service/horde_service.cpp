@@ -175,7 +175,7 @@ void Enqueue(State& st, const domain::Request& r) {
     const int k = KindIndex(r.kind);
     const QueueKey key = MakeQueueKey(r);
     const QueuedRef ref = MakeQueuedRef(r);
-    st.queue[k].insert({key, ref});
+    st.queue[k].insert({key, &r});
     if (r.models.empty()) {
         st.any_model[k].insert({key, ref});
     }
@@ -334,8 +334,11 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             } else {
                 it = st.requests.emplace(KeyOf(r.id.value()), r).first;
             }
-            // The params stay in the store only (read back when a worker pops the request).
+            // The params stay in the store only (read back when a worker pops the request), and
+            // so do where the request came from (kept for the records, never read back).
             it->second.params_json.clear();
+            it->second.client_agent.clear();
+            it->second.ipaddr.clear();
             const domain::Request& cur = it->second;
             st.holds_milli[cur.user.value()] += cur.hold.milli();
             if (IsQueued(cur)) {

@@ -1089,6 +1089,20 @@ TEST_F(HordeServiceTest, PoppedRequestCarriesItsParamsFromTheStore) {
     EXPECT_EQ(second.request->params_json, r.params_json);
 }
 
+TEST_F(HordeServiceTest, StoreKeepsWhereARequestCameFromAfterItsClaim) {
+    const auto user = NewUser("user", 1000);
+    const auto owner = NewUser("owner");
+    const std::string id = Enqueue(user, ImageRequest(2));
+    const PopOutcome pop = PopImage(owner, "w", 1, ImageProfile());
+    ASSERT_EQ(pop.jobs.size(), 1u);  // the claim rewrote the request's row
+    const store::Snapshot snap = Must(store_.Load(), "Load");
+    ASSERT_EQ(snap.requests.size(), 1u);
+    EXPECT_EQ(snap.requests[0].id.value(), id);
+    EXPECT_EQ(snap.requests[0].n, 1);
+    EXPECT_EQ(snap.requests[0].client_agent, "horde-service-test:1:none");
+    EXPECT_EQ(snap.requests[0].ipaddr, "203.0.113.7");
+}
+
 // The pop prunes its walk with subtree summaries (service/model_queue.hpp): over a random queue,
 // every job it hands out must be a match, and when it finds none, no queued request may be one,
 // and the skipped counts must cover each queued request once.

@@ -22,7 +22,7 @@ namespace horde::service {
 
 /// Every queued request of one kind, in queue order, with order statistics (queue position).
 using QueueTree =
-    __gnu_pbds::tree<QueueKey, QueuedRef, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
+    __gnu_pbds::tree<QueueKey, const domain::Request*, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
                      __gnu_pbds::tree_order_statistics_node_update>;
 
 /// Orders (time, pointer) pairs: the deadline and expiry indexes of the tick.

@@ -75,10 +75,17 @@ Status ApplyOne(Tables& t, const store::DeleteWorker& m) {
 
 Status ApplyOne(Tables& t, const store::PutRequest& m) {
     auto& row = t.requests[m.request.id.value()];
-    CompactString params =
-        m.request.params_json.empty() ? std::move(row.params_json) : m.request.params_json;
+    // Written at intake, kept when a later upsert carries none (as SQLite).
+    auto kept = [](CompactString& stored, const CompactString& given) {
+        return given.empty() ? std::move(stored) : given;
+    };
+    CompactString params = kept(row.params_json, m.request.params_json);
+    CompactString client_agent = kept(row.client_agent, m.request.client_agent);
+    CompactString ipaddr = kept(row.ipaddr, m.request.ipaddr);
     row = m.request;
-    row.params_json = std::move(params);  // kept when the upsert carries none (as SQLite)
+    row.params_json = std::move(params);
+    row.client_agent = std::move(client_agent);
+    row.ipaddr = std::move(ipaddr);
     return Ok();
 }
 

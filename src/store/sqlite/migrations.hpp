@@ -107,6 +107,16 @@ UPDATE requests SET params = coalesce(json_extract(data, '$.params_json'), ''),
                     data = json_remove(data, '$.params_json');
 )sql";
 
+/// Where a request came from (client agent, IP address) in columns of their own, written at intake
+/// and kept by later upserts that carry none: the service keeps neither in memory.
+inline constexpr const char* kV004RequestOrigin = R"sql(
+ALTER TABLE requests ADD COLUMN client_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN ipaddr TEXT NOT NULL DEFAULT '';
+UPDATE requests SET client_agent = coalesce(json_extract(data, '$.client_agent'), ''),
+                    ipaddr = coalesce(json_extract(data, '$.ipaddr'), ''),
+                    data = json_remove(data, '$.client_agent', '$.ipaddr');
+)sql";
+
 struct Migration {
     int version;
     const char* name;
@@ -114,10 +124,11 @@ struct Migration {
 };
 
 /// Ascending by version, without gaps.
-inline constexpr std::array<Migration, 3> kMigrations{{
+inline constexpr std::array<Migration, 4> kMigrations{{
     {1, "init", kV001Init},
     {2, "web_accounts", kV002WebAccounts},
     {3, "request_params", kV003RequestParams},
+    {4, "request_origin", kV004RequestOrigin},
 }};
 
 inline constexpr int kLatestVersion = kMigrations.back().version;

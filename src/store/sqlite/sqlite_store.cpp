@@ -74,12 +74,16 @@ constexpr const char* kUpsertWorker =
     "kind = excluded.kind, data = excluded.data";
 constexpr const char* kDeleteWorker = "DELETE FROM workers WHERE id = ?";
 constexpr const char* kUpsertRequest =
-    "INSERT INTO requests (id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO requests (id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params, "
+    "client_agent, ipaddr) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id, "
     "n = excluded.n, jobs = excluded.jobs, created_ms = excluded.created_ms, "
     "expiry_ms = excluded.expiry_ms, seq = excluded.seq, data = excluded.data, "
-    "params = CASE excluded.params WHEN '' THEN requests.params ELSE excluded.params END";
+    "params = CASE excluded.params WHEN '' THEN requests.params ELSE excluded.params END, "
+    "client_agent = CASE excluded.client_agent WHEN '' THEN requests.client_agent "
+    "ELSE excluded.client_agent END, "
+    "ipaddr = CASE excluded.ipaddr WHEN '' THEN requests.ipaddr ELSE excluded.ipaddr END";
 constexpr const char* kSelectRequestParams = "SELECT params FROM requests WHERE id = ?";
 // Its jobs go by ON DELETE CASCADE.
 constexpr const char* kDeleteRequest = "DELETE FROM requests WHERE id = ?";
@@ -124,8 +128,8 @@ constexpr const char* kSelectUsers =
 constexpr const char* kSelectWorkers =
     "SELECT id, name, owner, kind, data FROM workers ORDER BY rowid";
 constexpr const char* kSelectRequests =
-    "SELECT id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params FROM requests "
-    "ORDER BY created_ms, seq, id";
+    "SELECT id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params, client_agent, "
+    "ipaddr FROM requests ORDER BY created_ms, seq, id";
 constexpr const char* kSelectJobs =
     "SELECT id, request_id, worker_id, state, data FROM jobs ORDER BY rowid";
 constexpr const char* kSelectBalances = "SELECT account, balance_milli FROM balances";
@@ -418,7 +422,7 @@ void Fields(V& v, S& s) {
     v("prompt_chars", s.prompt_chars);
 }
 
-/// Columns: id, kind, user, n, jobs, created, expiry, seq, params.
+/// Columns: id, kind, user, n, jobs, created, expiry, seq, params, client_agent, ipaddr.
 template <typename V, Of<domain::Request> S>
 void Fields(V& v, S& r) {
     v("prompt", r.prompt);
@@ -446,8 +450,6 @@ void Fields(V& v, S& r) {
     v("source_image", r.source_image);
     v("source_mask", r.source_mask);
     v("seed_variation", r.seed_variation);
-    v("client_agent", r.client_agent);
-    v("ipaddr", r.ipaddr);
     v("webhook", r.webhook);
     v("things", r.things);
     v("kudos_per_job", r.kudos_per_job);
@@ -894,6 +896,8 @@ Status ApplyOne(Connection& c, const PutRequest& m) {
         .BindInt(r.seq)
         .BindText(EncodeData(r))
         .BindText(r.params_json)
+        .BindText(r.client_agent)
+        .BindText(r.ipaddr)
         .Run();
 }
 
@@ -1052,6 +1056,8 @@ Result<domain::Request> ReadRequest(const Query& q) {
     r.seq = q.Int(7);
     HORDE_TRY_STATUS(DecodeData(q.Text(8), r, "requests", r.id.value()));
     r.params_json = q.Text(9);
+    r.client_agent = q.Text(10);
+    r.ipaddr = q.Text(11);
     return r;
 }
 

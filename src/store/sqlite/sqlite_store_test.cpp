@@ -690,6 +690,55 @@ TEST(SqliteStoreTest, RequestParamsAreKeptByUpsertsThatCarryNone) {
     EXPECT_EQ(missing.error().code, ErrorCode::kRequestNotFound);
 }
 
+TEST(SqliteStoreTest, RequestOriginIsKeptByUpsertsThatCarryNone) {
+    auto store = OpenOrDie(":memory:");
+    ASSERT_NE(store, nullptr);
+    domain::Request r = SimpleRequest("r", 3);
+    r.client_agent = "ArtBot:2.0:example";
+    r.ipaddr = "203.0.113.7";
+    ApplyOk(*store, One(PutRequest{r}));
+    r.n = 2;
+    r.client_agent.clear();  // what the service writes after intake: memory keeps neither
+    r.ipaddr.clear();
+    ApplyOk(*store, One(PutRequest{r}));
+    const Snapshot s = LoadOk(*store);
+    ASSERT_EQ(s.requests.size(), 1u);
+    EXPECT_EQ(s.requests[0].n, 2);
+    EXPECT_EQ(s.requests[0].client_agent, "ArtBot:2.0:example");
+    EXPECT_EQ(s.requests[0].ipaddr, "203.0.113.7");
+}
+
+TEST(SqliteStoreTest, MigrationMovesOriginOutOfTheDataColumn) {
+    TempDb db;
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        ApplyOk(*store, One(PutRequest{SimpleRequest("old", 1)}));
+    }
+    {
+        // Back to schema 3: client agent and address inside `data`, no columns.
+        RawDb raw(db.path());
+        raw.Exec("ALTER TABLE requests DROP COLUMN client_agent");
+        raw.Exec("ALTER TABLE requests DROP COLUMN ipaddr");
+        raw.Exec(R"(UPDATE requests SET data = json_set(data, '$.client_agent', 'KoboldAI Lite:17',
+                                                         '$.ipaddr', '198.51.100.2'))");
+        raw.Exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+    }
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        const Snapshot s = LoadOk(*store);
+        ASSERT_EQ(s.requests.size(), 1u);
+        EXPECT_EQ(s.requests[0].client_agent, "KoboldAI Lite:17");
+        EXPECT_EQ(s.requests[0].ipaddr, "198.51.100.2");
+        EXPECT_EQ(s.requests[0].prompt, "a prompt");
+    }
+    RawDb raw(db.path());
+    EXPECT_EQ(raw.Scalar("SELECT json_type(data, '$.client_agent') IS NULL AND "
+                         "json_type(data, '$.ipaddr') IS NULL FROM requests"),
+              "1");
+}
+
 TEST(SqliteStoreTest, MigrationMovesParamsOutOfTheDataColumn) {
     TempDb db;
     {
@@ -701,6 +750,8 @@ TEST(SqliteStoreTest, MigrationMovesParamsOutOfTheDataColumn) {
         // Back to schema 2: params inside `data`, no column.
         RawDb raw(db.path());
         raw.Exec("ALTER TABLE requests DROP COLUMN params");
+        raw.Exec("ALTER TABLE requests DROP COLUMN client_agent");  // added by schema 4
+        raw.Exec("ALTER TABLE requests DROP COLUMN ipaddr");
         raw.Exec(R"(UPDATE requests SET data = json_set(data, '$.params_json', '{"steps":30}'))");
         raw.Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
     }
