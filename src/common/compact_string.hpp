@@ -10,10 +10,13 @@
 
 #include <compare>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace horde {
 
@@ -105,6 +108,75 @@ public:
 
 private:
     const std::string* value_ = nullptr;
+};
+
+/// A short list of strings in one pointer: one heap block [uint32 count]([uint32 length][bytes])*,
+/// none when empty. For a request's model names (usually one or two): a std::vector<std::string>
+/// costs 24 bytes, a 32-byte string per entry and another block per name longer than 15.
+/// Entries read as std::string_view; the list is replaced whole, never edited in place.
+class CompactStringList {
+public:
+    class Iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = std::string_view;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = std::string_view;
+
+        Iterator() = default;
+        std::string_view operator*() const noexcept;
+        Iterator& operator++() noexcept;
+        Iterator operator++(int) noexcept {
+            Iterator old = *this;
+            ++*this;
+            return old;
+        }
+        bool operator==(const Iterator& o) const noexcept { return at_ == o.at_; }
+
+    private:
+        friend class CompactStringList;
+        explicit Iterator(const char* at) : at_(at) {}
+        const char* at_ = nullptr;
+    };
+
+    CompactStringList() noexcept = default;
+    CompactStringList(const std::vector<std::string>& values);  // NOLINT
+    CompactStringList(std::initializer_list<std::string_view> values);
+    CompactStringList(const CompactStringList& o);
+    CompactStringList(CompactStringList&& o) noexcept : block_(std::exchange(o.block_, nullptr)) {}
+    CompactStringList& operator=(const CompactStringList& o);
+    CompactStringList& operator=(CompactStringList&& o) noexcept {
+        if (this != &o) {
+            Release();
+            block_ = std::exchange(o.block_, nullptr);
+        }
+        return *this;
+    }
+    ~CompactStringList() { Release(); }
+
+    bool empty() const noexcept { return block_ == nullptr; }
+    void clear() noexcept { Release(); }
+    size_t size() const noexcept;
+    Iterator begin() const noexcept;
+    Iterator end() const noexcept;
+    std::string_view front() const noexcept { return *begin(); }
+    /// Walks from the front: lists are short.
+    std::string_view operator[](size_t i) const noexcept;
+    bool contains(std::string_view value) const noexcept;
+    std::vector<std::string> ToVector() const;
+
+    bool operator==(const CompactStringList& o) const noexcept;
+    friend std::ostream& operator<<(std::ostream& os, const CompactStringList& l);
+
+private:
+    static constexpr size_t kHeader = sizeof(uint32_t);
+    template <typename Range>
+    void Build(const Range& values);
+    void Release() noexcept;
+    size_t Bytes() const noexcept;
+
+    char* block_ = nullptr;
 };
 
 /// How many distinct values have been interned (for tests and diagnostics).

@@ -57,6 +57,49 @@ TEST(CompactStringTest, ComparesLikeItsText) {
     EXPECT_TRUE(a.view().starts_with("ab"));
 }
 
+TEST(CompactStringListTest, KeepsOrderDuplicatesAndEmptyEntries) {
+    static_assert(sizeof(CompactStringList) == sizeof(void*));
+    CompactStringList none;
+    EXPECT_TRUE(none.empty());
+    EXPECT_EQ(none.size(), 0u);
+    EXPECT_EQ(none.begin(), none.end());
+    EXPECT_TRUE(none.ToVector().empty());
+
+    const std::vector<std::string> names = {"stable_diffusion_xl_turbo", "", "AlbedoBase XL (SDXL)",
+                                            "stable_diffusion_xl_turbo", std::string(300, 'm')};
+    CompactStringList l = names;
+    EXPECT_EQ(l.size(), names.size());
+    EXPECT_EQ(l.ToVector(), names);
+    EXPECT_EQ(l.front(), "stable_diffusion_xl_turbo");
+    EXPECT_EQ(l[2], "AlbedoBase XL (SDXL)");
+    EXPECT_EQ(l[4].size(), 300u);
+    EXPECT_TRUE(l.contains(""));
+    EXPECT_FALSE(l.contains("stable_diffusion"));
+    size_t n = 0;
+    for (const std::string_view v : l) {
+        EXPECT_EQ(v, names[n++]);
+    }
+    EXPECT_EQ(n, names.size());
+    EXPECT_EQ(std::distance(l.begin(), l.end()), 5);
+}
+
+TEST(CompactStringListTest, CopiesMovesAndComparesByValue) {
+    CompactStringList a = {"a", "bc"};
+    CompactStringList b = a;
+    EXPECT_EQ(a, b);
+    b = CompactStringList{"a", "b", "c"};
+    EXPECT_FALSE(a == b);
+    EXPECT_FALSE(a == (CompactStringList{"ab", "c"}));  // same bytes, other split
+    CompactStringList c = std::move(b);
+    EXPECT_EQ(c.size(), 3u);
+    EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+    c = a;
+    EXPECT_EQ(c, a);
+    c = CompactStringList();
+    EXPECT_TRUE(c.empty());
+    EXPECT_EQ(c, CompactStringList(std::vector<std::string>{}));
+}
+
 TEST(InternedStringTest, EqualValuesShareOneCopy) {
     const size_t before = InternedCount();
     InternedString a = std::string("k_dpmpp_2m_test_only");

@@ -15,34 +15,35 @@
 
 namespace horde::domain {
 
-enum class GenKind { kImage, kText };
+enum class GenKind : uint8_t { kImage, kText };
 
-/// What an image request asks for, as far as pricing and matching care.
+/// What an image request asks for, as far as pricing and matching care. (Members are grouped by
+/// size so that no padding is spent: a copy sits in every queued request.)
 struct ImageShape {
+    double cfg_scale = 5.0;
+    std::optional<double> denoising_strength;
+    InternedString sampler_name = "k_euler_a";
+    InternedString control_type;                   // empty = none
+    InternedString workflow;                       // empty = none; "qr_code"
+    InternedString source_processing = "img2img";  // img2img | inpainting | outpainting | remix
+    std::vector<std::string> post_processing;
     int width = 512;
     int height = 512;
     int steps = 30;
-    double cfg_scale = 5.0;
-    InternedString sampler_name = "k_euler_a";
+    int clip_skip = 1;
+    int lora_count = 0;
+    int ti_count = 0;
+    int extra_source_images = 0;
     bool karras = true;
     bool hires_fix = false;
     bool tiling = false;
     bool transparent = false;
     bool image_is_control = false;
     bool return_control_map = false;
-    std::optional<double> denoising_strength;
-    int clip_skip = 1;
-    InternedString control_type;  // empty = none
-    InternedString workflow;      // empty = none; "qr_code"
-    std::vector<std::string> post_processing;
-    int lora_count = 0;
     bool lora_versions = false;  // any lora with is_version
-    int ti_count = 0;
     // Source image facts (the images themselves live in the results store).
     bool has_source_image = false;
     bool has_source_mask = false;
-    InternedString source_processing = "img2img";  // img2img | inpainting | outpainting | remix
-    int extra_source_images = 0;
 };
 
 /// What a text request asks for.
@@ -56,11 +57,10 @@ struct TextShape {
 /// A client's request for `jobs` generations (the reference's WaitingPrompt).
 struct Request {
     RequestId id;
-    GenKind kind = GenKind::kImage;
     UserId user;
     CompactString prompt;
     CompactString params_json;  // validated wire params, handed to workers in the pop payload
-    std::vector<std::string> models;
+    CompactStringList models;
     std::vector<WorkerId> workers;  // allow list, or block list when worker_blacklist
     bool worker_blacklist = false;
     bool nsfw = false;
@@ -73,6 +73,9 @@ struct Request {
     bool shared = false;
     bool disable_batching = false;
     bool safe_ip = true;
+    bool faulted = false;
+    bool cancelled = false;
+    GenKind kind = GenKind::kImage;  // with the flags above: one 16-byte run, no padding
     ImageShape image;
     TextShape text;
     CompactString seed;  // image: "" = random per job
@@ -91,8 +94,6 @@ struct Request {
     Kudos consumed;                   // everything charged so far
     Kudos hold;                       // upfront kudos still reserved for this request (§4.5)
     int64_t priority_base_milli = 0;  // requester's balance at request time (milli-kudos)
-    bool faulted = false;
-    bool cancelled = false;
     TimePoint created;
     TimePoint expiry;
     int64_t seq = 0;  // insertion order, tie breaker after `created`

@@ -44,7 +44,7 @@ SkipReason CheckModels(const Request& r, const Worker& worker) {
         return SkipReason::kNone;
     }
     const bool any = std::any_of(r.models.begin(), r.models.end(),
-                                 [&](const std::string& m) { return Contains(served, m); });
+                                 [&](std::string_view m) { return Contains(served, m); });
     return any ? SkipReason::kNone : SkipReason::kModels;
 }
 
@@ -203,9 +203,9 @@ std::string_view SkipReasonKey(SkipReason reason) {
     return "";
 }
 
-RequestModelTraits ImageModelTraits(const std::vector<std::string>& models) {
+RequestModelTraits ImageModelTraits(const CompactStringList& models) {
     RequestModelTraits traits;
-    for (const std::string& model : models) {
+    for (const std::string_view model : models) {
         const std::string_view baseline = ImageModelBaseline(model);
         traits.any_sdxl = traits.any_sdxl || baseline == kBaselineSdxl;
         traits.any_flux = traits.any_flux || baseline == kBaselineFlux;

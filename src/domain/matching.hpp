@@ -58,7 +58,7 @@ struct RequestModelTraits {
 };
 
 /// The traits of an image request's models, from ImageModelBaseline() (pricing.hpp).
-RequestModelTraits ImageModelTraits(const std::vector<std::string>& models);
+RequestModelTraits ImageModelTraits(const CompactStringList& models);
 
 /// Everything CanGenerate needs besides the request. Holds references: build it per pop. (g++ 12
 /// warns about members left out of a designated initializer, so name every member.)

@@ -181,10 +181,10 @@ void Enqueue(State& st, const domain::Request& r) {
     }
     st.queue_by_user[k][r.user.value()].insert({key, ref});
     const int64_t n = r.n;
-    for (size_t i = 0; i < r.models.size(); ++i) {
-        const std::string& m = r.models[i];
-        if (std::find(r.models.begin(), r.models.begin() + static_cast<long>(i), m) ==
-            r.models.begin() + static_cast<long>(i)) {
+    size_t i = 0;
+    for (auto it = r.models.begin(); it != r.models.end(); ++it, ++i) {
+        const std::string m(*it);
+        if (std::find(r.models.begin(), it, m) == it) {
             // The queue of the first listed model counts the request when a pop finds nothing;
             // the later ones defer to it (see deferred_by_model).
             QueuedRef entry = ref;
@@ -222,7 +222,7 @@ void Dequeue(State& st, const domain::Request& r) {
         }
     }
     const int64_t n = r.n;
-    for (const auto& m : r.models) {
+    for (const std::string_view m : r.models) {
         auto q = st.queue_by_model[k].find(m);
         if (q != st.queue_by_model[k].end()) {
             q->second.erase(key);
@@ -329,7 +329,7 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
                 if (IsQueued(old)) {
                     Dequeue(st, old);
                 }
-                st.expiries.erase({old.expiry, &old});
+                st.expiries.Remove(old);
                 it->second = r;
             } else {
                 it = st.requests.emplace(KeyOf(r.id.value()), r).first;
@@ -344,7 +344,7 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             if (IsQueued(cur)) {
                 Enqueue(st, cur);
             }
-            st.expiries.insert({cur.expiry, &cur});
+            st.expiries.Add(cur);
         } else if (const auto* dr = std::get_if<store::DeleteRequest>(&m)) {
             auto it = st.requests.find(KeyOf(dr->id.value()));
             if (it == st.requests.end()) {
@@ -355,7 +355,7 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             if (IsQueued(old)) {
                 Dequeue(st, old);
             }
-            st.expiries.erase({old.expiry, &old});
+            st.expiries.Remove(old);
             auto jobs = st.jobs_by_request.find(dr->id.value());
             if (jobs != st.jobs_by_request.end()) {
                 for (const auto& jid : jobs->second) {

@@ -1118,10 +1118,11 @@ TEST_F(HordeServiceTest, RandomQueueDrainsEveryMatchAndCountsEveryRequestOnceWhe
     std::map<std::string, std::pair<domain::Request, int>> queued;  // id → (request, jobs left)
     for (int i = 0; i < 400; ++i) {
         domain::Request r = ImageRequest(pick(1, 2));
-        r.models.clear();
         const int listed = coin(0.15) ? 0 : coin(0.25) ? pick(2, 3) : 1;
-        std::sample(models.begin(), models.end(), std::back_inserter(r.models), listed, rng);
-        std::shuffle(r.models.begin(), r.models.end(), rng);
+        std::vector<std::string> listed_models;
+        std::sample(models.begin(), models.end(), std::back_inserter(listed_models), listed, rng);
+        std::shuffle(listed_models.begin(), listed_models.end(), rng);
+        r.models = listed_models;
         r.image.width = 64 * pick(8, 16);
         r.image.height = 64 * pick(8, 16);
         r.nsfw = coin(0.3);

@@ -14,11 +14,22 @@
 #include "domain/bridge_capabilities.hpp"
 #include "domain/entities.hpp"
 #include "domain/matching.hpp"
+#include "service/expiry_index.hpp"
 #include "service/horde_service.hpp"
 #include "service/model_queue.hpp"
 #include "service/request_key.hpp"
 
 namespace horde::service {
+
+/// String-keyed maps that a std::string_view finds without a copy (model names come as views).
+struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+template <typename V>
+using ByName = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 /// Every queued request of one kind, in queue order, with order statistics (queue position).
 using QueueTree =
@@ -62,7 +73,7 @@ struct RosterEntry {
 struct Roster {
     std::vector<RosterEntry> online[2];  // not paused
     /// Indexes into online[k] of the workers serving each model.
-    std::unordered_map<std::string, std::vector<size_t>> by_model[2];
+    ByName<std::vector<size_t>> by_model[2];
     double speed[2] = {0, 0};  // sum of the online workers' mean speeds
     int threads[2] = {0, 0};
     int workers[2] = {0, 0};
@@ -85,24 +96,24 @@ struct HordeService::State {
     std::unordered_map<std::string, std::vector<std::string>> jobs_by_request;
     /// The queue: per kind, all queued requests; and per kind and model, those listing it.
     QueueTree queue[2];
-    std::unordered_map<std::string, ModelTree> queue_by_model[2];
+    ByName<ModelTree> queue_by_model[2];
     ModelTree any_model[2];
     /// Per kind and model, the queued requests listing it after another model (the entries of
     /// queue_by_model marked `deferred`): a pop that finds nothing counts them apart, once each.
-    std::unordered_map<std::string, ModelQueue> deferred_by_model[2];
+    ByName<ModelQueue> deferred_by_model[2];
     /// Per kind and requester, their queued requests (the priority pass of a pop).
     std::unordered_map<int64_t, ModelTree> queue_by_user[2];
     QueueTotals totals[2];
-    std::unordered_map<std::string, ModelTotals> model_totals[2];
+    ByName<ModelTotals> model_totals[2];
     /// When each processing job times out, and when each request expires.
     TimedSet<domain::Job> deadlines;
-    TimedSet<domain::Request> expiries;
+    ExpiryIndex expiries;
     std::map<std::string, std::string> settings;
     /// Upfront kudos reserved per user (sum of their requests' holds), milli-kudos.
     std::unordered_map<int64_t, int64_t> holds_milli;
     /// Unpopped jobs per requester, and for anonymous requests per model, per kind.
     std::unordered_map<int64_t, int64_t> queued_by_user[2];
-    std::unordered_map<std::string, int64_t> anon_queued_by_model[2];
+    ByName<int64_t> anon_queued_by_model[2];
     /// Recent transfers (from, to) → time, for the 60 s ping-pong rule.
     std::map<std::pair<int64_t, int64_t>, TimePoint> recent_transfers;
     int64_t next_user_id = 1;

@@ -80,12 +80,11 @@ void HordeService::Tick() {
         }
         // 2. Expired requests are deleted with their jobs, prompts and images.
         std::vector<std::string> expired;
-        for (auto it = st.expiries.begin(); it != st.expiries.end() && it->first < now; ++it) {
-            const std::string& id = it->second->id.value();
-            if (CountProcessing(id) == 0) {
-                expired.push_back(id);
+        st.expiries.ForEachDue(now, [&](const domain::Request& r) {
+            if (CountProcessing(r.id.value()) == 0) {
+                expired.push_back(r.id.value());
             }
-        }
+        });
         for (const auto& id : expired) {
             const auto& r = st.requests.at(KeyOf(id));
             std::vector<std::string> names;

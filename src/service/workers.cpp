@@ -283,9 +283,9 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             }
             for (const auto& [key, ref] : q->second) {
                 const auto& listed = ref.request->models;
-                const auto own = listed.begin() + ref.listed_index;
+                const auto own = std::next(listed.begin(), ref.listed_index);
                 if (std::any_of(listed.begin(), own,
-                                [&](const std::string& x) { return served.contains(x); })) {
+                                [&](std::string_view x) { return served.contains(x); })) {
                     continue;  // counted in the queue of an earlier listed model
                 }
                 const domain::MatchSummary leaf = domain::Leaf(ref.needs);
@@ -381,7 +381,7 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         }
     }
     const std::string model = served.empty()
-                                  ? (r.models.empty() ? "" : r.models.front())
+                                  ? std::string(r.models.empty() ? "" : r.models.front())
                                   : served[RandomBelow(static_cast<uint32_t>(served.size()))];
     const bool heavy =
         r.kind == GenKind::kImage && domain::IsHeavyModelFamily(domain::ImageModelBaseline(model));

@@ -588,6 +588,12 @@ public:
             out.emplace_back(v);
         }
     }
+    void operator()(const char* key, const CompactStringList& values) {
+        json::array& out = obj_[key].emplace_array();
+        for (const std::string_view v : values) {
+            out.emplace_back(v);
+        }
+    }
     void operator()(const char* key, const std::vector<WorkerId>& values) {
         json::array& out = obj_[key].emplace_array();
         for (const auto& v : values) {
@@ -707,6 +713,13 @@ public:
     }
     void operator()(const char* key, std::vector<std::string>& out) {
         ReadArray(key, out, [](const json::value& v, std::string& s) { return ToString(v, s); });
+    }
+    void operator()(const char* key, CompactStringList& out) {
+        if (Find(key) != nullptr) {
+            std::vector<std::string> values;
+            (*this)(key, values);
+            out = CompactStringList(values);
+        }
     }
     void operator()(const char* key, std::vector<WorkerId>& out) {
         ReadArray(key, out, [](const json::value& v, WorkerId& id) {
