@@ -14,7 +14,9 @@ Status CommitQueue::Wait(const Ticket& ticket) {
     std::unique_lock lock(mu_);
     while (!ticket->done) {
         if (leading_) {
-            done_.wait(lock);
+            ticket->sleeping = true;
+            ticket->wake.wait(lock);
+            ticket->sleeping = false;
             continue;
         }
         leading_ = true;
@@ -31,9 +33,19 @@ Status CommitQueue::Wait(const Ticket& ticket) {
         for (size_t i = 0; i < group.size(); ++i) {
             group[i]->status = std::move(results[i]);
             group[i]->done = true;
+            if (group[i]->sleeping) {
+                group[i]->wake.notify_one();
+            }
         }
         leading_ = false;
-        done_.notify_all();
+        // Batches queued meanwhile: the first of their owners already asleep leads the next
+        // group. One not asleep yet will find no leader when it comes to wait, and lead then.
+        for (const auto& t : queued_) {
+            if (t->sleeping) {
+                t->wake.notify_one();
+                break;
+            }
+        }
     }
     return ticket->status;
 }

@@ -4,6 +4,10 @@
 // everything queued so far; the others sleep until their batch is done. Each batch is still
 // all-or-nothing on its own.
 //
+// Each waiter sleeps on its own condition variable: a finished group wakes its own members and at
+// most one queued waiter (the next leader), not every sleeping thread. On a small VM a needless
+// wake-up costs about as much as the write itself.
+//
 // Thread-safety: safe for concurrent use.
 
 #include <condition_variable>
@@ -21,7 +25,9 @@ public:
     struct Pending {
         store::Batch batch;
         bool done = false;
+        bool sleeping = false;  // in Wait, blocked on `wake`
         Status status;
+        std::condition_variable wake;
     };
     using Ticket = std::shared_ptr<Pending>;
 
@@ -35,7 +41,6 @@ public:
 private:
     store::Store& store_;
     std::mutex mu_;
-    std::condition_variable done_;
     std::vector<Ticket> queued_;
     bool leading_ = false;
 };
