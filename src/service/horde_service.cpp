@@ -170,6 +170,16 @@ namespace {
 
 using State = HordeService::State;
 
+/// The value under `name`, default-constructed if absent; copies the name only then.
+template <typename V>
+V& Slot(ByName<V>& map, std::string_view name) {
+    auto it = map.find(name);
+    if (it == map.end()) {
+        it = map.try_emplace(std::string(name)).first;
+    }
+    return it->second;
+}
+
 /// Adds a queued request (a node of st.requests) to the queue indexes and counters.
 void Enqueue(State& st, const domain::Request& r) {
     const int k = KindIndex(r.kind);
@@ -183,23 +193,23 @@ void Enqueue(State& st, const domain::Request& r) {
     const int64_t n = r.n;
     size_t i = 0;
     for (auto it = r.models.begin(); it != r.models.end(); ++it, ++i) {
-        const std::string m(*it);
+        const std::string_view m = *it;
         if (std::find(r.models.begin(), it, m) == it) {
             // The queue of the first listed model counts the request when a pop finds nothing;
             // the later ones defer to it (see deferred_by_model).
             QueuedRef entry = ref;
             entry.needs.deferred = i > 0;
             entry.listed_index = static_cast<uint16_t>(std::min<size_t>(i, UINT16_MAX));
-            st.queue_by_model[k][m].insert({key, entry});
+            Slot(st.queue_by_model[k], m).insert({key, entry});
             if (entry.needs.deferred) {
-                st.deferred_by_model[k][m].emplace(key, entry);
+                Slot(st.deferred_by_model[k], m).emplace(key, entry);
             }
         }
-        auto& mt = st.model_totals[k][m];
+        auto& mt = Slot(st.model_totals[k], m);
         mt.jobs += n;
         mt.things += r.things * n;
         if (r.user.value() == 0) {
-            st.anon_queued_by_model[k][m] += n;
+            Slot(st.anon_queued_by_model[k], m) += n;
         }
     }
     st.totals[k].jobs += n;
