@@ -308,31 +308,45 @@ RequestView HordeService::ViewOf(const domain::Request& r, bool with_generations
     return v;
 }
 
+namespace {
+
+/// The request with exactly this id (not another case of it) and kind, or null.
+const domain::Request* FindRequest(const HordeService::State& st, GenKind kind,
+                                   const std::string& id) {
+    auto it = st.requests.find(KeyOf(id));
+    if (it == st.requests.end() || it->second.kind != kind || it->second.id.value() != id) {
+        return nullptr;
+    }
+    return &it->second;
+}
+
+}  // namespace
+
 Result<RequestView> HordeService::GetRequest(GenKind kind, const std::string& id,
                                              bool with_generations) const {
     std::shared_lock lock(mu_);
-    auto it = state_->requests.find(KeyOf(id));
-    if (it == state_->requests.end() || it->second.kind != kind || it->second.id.value() != id) {
+    const domain::Request* found = FindRequest(*state_, kind, id);
+    if (found == nullptr) {
         return MakeError(ErrorCode::kRequestNotFound,
                          RequestTypeName(kind, with_generations ? "Status" : "Check") +
                              " with ID '" + id + "' not found.");
     }
-    return ViewOf(it->second, with_generations, clock_.Now());
+    return ViewOf(*found, with_generations, clock_.Now());
 }
 
 Result<RequestView> HordeService::CancelRequest(GenKind kind, const std::string& id) {
     std::unique_lock lock(mu_);
-    auto it = state_->requests.find(KeyOf(id));
-    if (it == state_->requests.end() || it->second.kind != kind || it->second.id.value() != id) {
+    const domain::Request* found = FindRequest(*state_, kind, id);
+    if (found == nullptr) {
         return MakeError(ErrorCode::kRequestNotFound,
                          RequestTypeName(kind, "Delete") + " with ID '" + id + "' not found.");
     }
     const auto now = clock_.Now();
-    RequestView before = ViewOf(it->second, true, now);
-    if (it->second.cancelled || before.done) {
+    RequestView before = ViewOf(*found, true, now);
+    if (found->cancelled || before.done) {
         return before;
     }
-    domain::Request r = it->second;
+    domain::Request r = *found;
     r.n = 0;
     r.cancelled = true;
     r.hold = Kudos();  // nothing more will be handed out: release the upfront reservation
