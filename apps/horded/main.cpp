@@ -173,7 +173,8 @@ int Serve(const Options& o) {
     hs.body_bytes_max = static_cast<uint64_t>(o.max_body_mb) * 1024 * 1024;
     horde::http::Server server(
         hs,
-        {.handle = [&](horde::http::Request& r) { return api.Dispatch(r); },
+        {.handle = [&](horde::http::Request& r,
+                       const horde::http::Reply& reply) { api.Dispatch(r, reply); },
          .transport_error =
              [&](int status, const std::string& why) { return api.TransportError(status, why); }});
     uint16_t port = 0;
@@ -203,6 +204,7 @@ int Serve(const Options& o) {
     stop = true;
     server.Stop(5000);
     ticker.join();
+    rt.service->Flush();  // answers still owed are dropped while the server still exists
     spdlog::info("horded stopped");
     return 0;
 }

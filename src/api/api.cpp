@@ -126,48 +126,64 @@ Api::Api(service::HordeService& service, ApiSettings settings, OffsetClock* test
 }
 
 void Api::Add(Method m, const std::string& path, H handler) {
-    router_.Add(m, path, [this, handler](http::Request& req) { return (this->*handler)(req); });
+    router_.Add(m, path, [this, handler](http::Request& req, const http::Reply& reply) {
+        reply.Send(Decorated((this->*handler)(req)));
+    });
 }
 
-http::Response Api::Dispatch(http::Request& req) const {
-    http::Response resp;
+void Api::Add(Method m, const std::string& path, AsyncH handler) {
+    router_.Add(m, path, [this, handler](http::Request& req, const http::Reply& reply) {
+        (this->*handler)(req, Responder(*this, reply));
+    });
+}
+
+void Responder::Send(http::Response response) const {
+    reply_.Send(api_->Decorated(std::move(response)));
+}
+
+service::Resume Responder::Resume() const {
+    return [reply = reply_](std::function<void()> fn) { reply.Post(std::move(fn)); };
+}
+
+void Api::Dispatch(http::Request& req, const http::Reply& reply) const {
     if (req.method == Method::kOptions) {
+        http::Response resp;
         resp.status = 200;
         resp.body = "";
         resp.content_type = "text/plain";
-    } else {
-        const Method lookup = req.method == Method::kHead ? Method::kGet : req.method;
-        auto match = router_.Find(lookup, req.path);
-        std::optional<http::Response> refused;
-        if (match.kind == http::Router::MatchKind::kFound) {
-            refused = AttachSession(req);
-        }
-        if (refused) {
-            resp = std::move(*refused);
-        } else if (match.kind == http::Router::MatchKind::kNoPath &&
-                   !req.path.starts_with("/api/")) {
-            resp = StaticFile(req);
-        } else {
-            switch (match.kind) {
-                case http::Router::MatchKind::kFound:
-                    req.path_params = std::move(match.params);
-                    try {
-                        resp = (*match.handler)(req);
-                    } catch (const std::exception& e) {
-                        spdlog::error("{} {}: unhandled exception: {}",
-                                      http::MethodName(req.method), req.path, e.what());
-                        resp = ErrorResponse(MakeError(ErrorCode::kInternal));
-                    }
-                    break;
-                case http::Router::MatchKind::kWrongMethod:
-                    resp = ErrorResponse(MakeError(ErrorCode::kMethodNotAllowed));
-                    break;
-                case http::Router::MatchKind::kNoPath:
-                    resp = ErrorResponse(MakeError(ErrorCode::kNotFound));
-                    break;
-            }
-        }
+        reply.Send(Decorated(std::move(resp)));
+        return;
     }
+    const Method lookup = req.method == Method::kHead ? Method::kGet : req.method;
+    auto match = router_.Find(lookup, req.path);
+    switch (match.kind) {
+        case http::Router::MatchKind::kFound:
+            if (auto refused = AttachSession(req)) {
+                reply.Send(Decorated(std::move(*refused)));
+                return;
+            }
+            req.path_params = std::move(match.params);
+            try {
+                (*match.handler)(req, reply);
+            } catch (const std::exception& e) {
+                spdlog::error("{} {}: unhandled exception: {}", http::MethodName(req.method),
+                              req.path, e.what());
+                // Ignored if the handler has answered already.
+                reply.Send(Decorated(ErrorResponse(MakeError(ErrorCode::kInternal))));
+            }
+            return;
+        case http::Router::MatchKind::kWrongMethod:
+            reply.Send(Decorated(ErrorResponse(MakeError(ErrorCode::kMethodNotAllowed))));
+            return;
+        case http::Router::MatchKind::kNoPath:
+            reply.Send(Decorated(req.path.starts_with("/api/")
+                                     ? ErrorResponse(MakeError(ErrorCode::kNotFound))
+                                     : StaticFile(req)));
+            return;
+    }
+}
+
+http::Response Api::Decorated(http::Response resp) const {
     resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
     resp.headers.emplace_back("Access-Control-Allow-Methods",
                               "POST, GET, OPTIONS, PUT, DELETE, PATCH");

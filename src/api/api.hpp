@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "http/message.hpp"
+#include "http/reply.hpp"
 #include "http/router.hpp"
 #include "service/horde_service.hpp"
 #include "web/oauth_client.hpp"
@@ -32,32 +33,54 @@ struct ApiSettings {
     bool pseudonymous_registration = true;
 };
 
+class Api;
+
+/// Where the answer of a handler that waits for a commit goes (copyable; any thread): Send adds
+/// the headers every answer carries and writes it; Resume runs work on the connection's I/O
+/// thread.
+class Responder {
+public:
+    Responder(const Api& api, http::Reply reply) : api_(&api), reply_(std::move(reply)) {}
+    void Send(http::Response response) const;
+    service::Resume Resume() const;
+
+private:
+    const Api* api_;
+    http::Reply reply_;
+};
+
 class Api {
 public:
     Api(service::HordeService& service, ApiSettings settings, OffsetClock* test_clock);
 
     /// Routes one request: CORS, preflight, JSON 404/405, error mapping, the Horde-Node header.
-    http::Response Dispatch(http::Request& request) const;
+    /// The answer goes to `reply`, at once, or (new requests, pops, submits) from the I/O thread
+    /// once their writes are stored.
+    void Dispatch(http::Request& request, const http::Reply& reply) const;
     /// A transport-level failure (bad HTTP, body too large) as a JSON error.
     http::Response TransportError(int status, const std::string& why) const;
+    /// `response` with the headers every answer carries (CORS, Horde-Node).
+    http::Response Decorated(http::Response response) const;
 
 private:
     using H = http::Response (Api::*)(http::Request&) const;
+    using AsyncH = void (Api::*)(http::Request&, const Responder&) const;
     void Add(http::Method m, const std::string& path, H handler);
+    void Add(http::Method m, const std::string& path, AsyncH handler);
 
     // generation
-    http::Response ImageAsync(http::Request& req) const;
-    http::Response TextAsync(http::Request& req) const;
+    void ImageAsync(http::Request& req, const Responder& out) const;
+    void TextAsync(http::Request& req, const Responder& out) const;
     http::Response ImageCheck(http::Request& req) const;
     http::Response ImageStatus(http::Request& req) const;
     http::Response ImageCancel(http::Request& req) const;
     http::Response TextStatus(http::Request& req) const;
     http::Response TextCancel(http::Request& req) const;
     // workers
-    http::Response ImagePop(http::Request& req) const;
-    http::Response TextPop(http::Request& req) const;
-    http::Response ImageSubmit(http::Request& req) const;
-    http::Response TextSubmit(http::Request& req) const;
+    void ImagePop(http::Request& req, const Responder& out) const;
+    void TextPop(http::Request& req, const Responder& out) const;
+    void ImageSubmit(http::Request& req, const Responder& out) const;
+    void TextSubmit(http::Request& req, const Responder& out) const;
     http::Response ResultPut(http::Request& req) const;
     http::Response ResultGet(http::Request& req) const;
     // accounts and workers
@@ -111,9 +134,11 @@ private:
     boost::json::object EncodeRequestView(const http::Request& req, const service::RequestView& v,
                                           bool full) const;
     http::Response Status(domain::GenKind kind, http::Request& req, bool full, bool cancel) const;
-    http::Response Pop(domain::GenKind kind, http::Request& req) const;
-    http::Response Submit(domain::GenKind kind, http::Request& req) const;
-    http::Response Async(domain::GenKind kind, http::Request& req) const;
+    void Pop(domain::GenKind kind, http::Request& req, const Responder& out) const;
+    http::Response PopResponse(domain::GenKind kind, const http::Request& req,
+                               const Result<service::PopOutcome>& out) const;
+    void Submit(domain::GenKind kind, http::Request& req, const Responder& out) const;
+    void Async(domain::GenKind kind, http::Request& req, const Responder& out) const;
     http::Response WorkerResponse(const http::Request& req,
                                   const std::function<Result<service::WorkerView>()>& lookup) const;
 

@@ -28,34 +28,12 @@ boost::json::value MetadataOf(const std::string& json) {
     return v;
 }
 
-}  // namespace
-
-http::Response Api::ImageAsync(http::Request& req) const { return Async(GenKind::kImage, req); }
-http::Response Api::TextAsync(http::Request& req) const { return Async(GenKind::kText, req); }
-
-http::Response Api::Async(GenKind kind, http::Request& req) const {
-    auto decoded = kind == GenKind::kImage ? protocol::DecodeImageGenerate(req.body)
-                                           : protocol::DecodeTextGenerate(req.body);
-    if (!decoded) {
-        return ErrorResponse(decoded.error());
-    }
-    auto caller = CallerOf(req, false);
-    if (!caller) {
-        return ErrorResponse(caller.error());
-    }
-    service::NewRequest input;
-    input.request = std::move(decoded->request);
-    input.request.kind = kind;
-    input.dry_run = decoded->dry_run;
-    input.allow_downgrade = decoded->allow_downgrade;
-    input.source_image = std::move(decoded->source_image);
-    input.source_mask = std::move(decoded->source_mask);
-    auto accepted = service_.SubmitRequest(std::move(input), *caller);
+http::Response AcceptedResponse(const Result<service::Accepted>& accepted, bool dry_run) {
     if (!accepted) {
         return ErrorResponse(accepted.error());
     }
     boost::json::object body;
-    if (decoded->dry_run) {
+    if (dry_run) {
         body["kudos"] = accepted->kudos.ToWire();
         return JsonResponse(200, body);
     }
@@ -72,6 +50,40 @@ http::Response Api::Async(GenKind kind, http::Request& req) const {
         body["warnings"] = std::move(warnings);
     }
     return JsonResponse(202, body);
+}
+
+}  // namespace
+
+void Api::ImageAsync(http::Request& req, const Responder& out) const {
+    Async(GenKind::kImage, req, out);
+}
+void Api::TextAsync(http::Request& req, const Responder& out) const {
+    Async(GenKind::kText, req, out);
+}
+
+void Api::Async(GenKind kind, http::Request& req, const Responder& out) const {
+    auto decoded = kind == GenKind::kImage ? protocol::DecodeImageGenerate(req.body)
+                                           : protocol::DecodeTextGenerate(req.body);
+    if (!decoded) {
+        return out.Send(ErrorResponse(decoded.error()));
+    }
+    auto caller = CallerOf(req, false);
+    if (!caller) {
+        return out.Send(ErrorResponse(caller.error()));
+    }
+    service::NewRequest input;
+    input.request = std::move(decoded->request);
+    input.request.kind = kind;
+    input.dry_run = decoded->dry_run;
+    input.allow_downgrade = decoded->allow_downgrade;
+    input.source_image = std::move(decoded->source_image);
+    input.source_mask = std::move(decoded->source_mask);
+    // The 202 is sent once the request is stored.
+    service_.SubmitRequestThen(
+        std::move(input), *caller, out.Resume(),
+        [out, dry_run = decoded->dry_run](Result<service::Accepted> accepted) {
+            out.Send(AcceptedResponse(accepted, dry_run));
+        });
 }
 
 boost::json::object Api::EncodeRequestView(const http::Request& req, const service::RequestView& v,

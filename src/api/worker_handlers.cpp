@@ -25,22 +25,37 @@ bool IsResultName(const std::string& name) {
 
 }  // namespace
 
-http::Response Api::ImagePop(http::Request& req) const { return Pop(GenKind::kImage, req); }
-http::Response Api::TextPop(http::Request& req) const { return Pop(GenKind::kText, req); }
-http::Response Api::ImageSubmit(http::Request& req) const { return Submit(GenKind::kImage, req); }
-http::Response Api::TextSubmit(http::Request& req) const { return Submit(GenKind::kText, req); }
+void Api::ImagePop(http::Request& req, const Responder& out) const {
+    Pop(GenKind::kImage, req, out);
+}
+void Api::TextPop(http::Request& req, const Responder& out) const { Pop(GenKind::kText, req, out); }
+void Api::ImageSubmit(http::Request& req, const Responder& out) const {
+    Submit(GenKind::kImage, req, out);
+}
+void Api::TextSubmit(http::Request& req, const Responder& out) const {
+    Submit(GenKind::kText, req, out);
+}
 
-http::Response Api::Pop(GenKind kind, http::Request& req) const {
+void Api::Pop(GenKind kind, http::Request& req, const Responder& answer) const {
     auto caller = CallerOf(req, true);
     if (!caller) {
-        return ErrorResponse(caller.error());
+        return answer.Send(ErrorResponse(caller.error()));
     }
     auto input = kind == GenKind::kImage ? protocol::DecodeImagePop(req.body)
                                          : protocol::DecodeTextPop(req.body);
     if (!input) {
-        return ErrorResponse(input.error());
+        return answer.Send(ErrorResponse(input.error()));
     }
-    auto out = service_.Pop(kind, input->name, std::move(input->profile), input->amount, *caller);
+    // The jobs are sent once their claim is stored; the answer's URLs need the request's host.
+    auto held = std::make_shared<http::Request>(std::move(req));
+    service_.PopThen(kind, input->name, std::move(input->profile), input->amount, *caller,
+                     answer.Resume(), [this, kind, held, answer](Result<service::PopOutcome> out) {
+                         answer.Send(PopResponse(kind, *held, out));
+                     });
+}
+
+http::Response Api::PopResponse(GenKind kind, const http::Request& req,
+                                const Result<service::PopOutcome>& out) const {
     if (!out) {
         return ErrorResponse(out.error());
     }
@@ -123,14 +138,14 @@ http::Response Api::Pop(GenKind kind, http::Request& req) const {
     return JsonResponse(200, body);
 }
 
-http::Response Api::Submit(GenKind kind, http::Request& req) const {
+void Api::Submit(GenKind kind, http::Request& req, const Responder& answer) const {
     auto caller = CallerOf(req, true);
     if (!caller) {
-        return ErrorResponse(caller.error());
+        return answer.Send(ErrorResponse(caller.error()));
     }
     auto input = protocol::DecodeSubmit(req.body, kind);
     if (!input) {
-        return ErrorResponse(input.error());
+        return answer.Send(ErrorResponse(input.error()));
     }
     service::HordeService::SubmitInput s;
     s.job_id = input->id.value();
@@ -139,11 +154,13 @@ http::Response Api::Submit(GenKind kind, http::Request& req) const {
     s.seed = input->seed;
     s.censored = input->censored;
     s.gen_metadata_json = input->gen_metadata_json;
-    auto out = service_.Submit(kind, std::move(s), *caller);
-    if (!out) {
-        return ErrorResponse(out.error());
-    }
-    return JsonResponse(200, boost::json::object{{"reward", out->reward.ToWire()}});
+    // The reward is sent once the settlement is stored.
+    service_.SubmitThen(
+        kind, std::move(s), *caller, answer.Resume(), [answer](Result<service::SubmitOutcome> out) {
+            answer.Send(
+                out ? JsonResponse(200, boost::json::object{{"reward", out->reward.ToWire()}})
+                    : ErrorResponse(out.error()));
+        });
 }
 
 http::Response Api::ResultPut(http::Request& req) const {

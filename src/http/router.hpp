@@ -9,10 +9,12 @@
 #include <vector>
 
 #include "http/message.hpp"
+#include "http/reply.hpp"
 
 namespace horde::http {
 
-using Handler = std::function<Response(Request&)>;
+/// Answers through the Reply, at once or later.
+using Handler = std::function<void(Request&, const Reply&)>;
 
 class Router {
 public:

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -70,12 +71,13 @@ void FillTarget(std::string_view target, Request& req) {
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     Connection(tcp::socket socket, const ServerSettings& settings, const ServerCallbacks& callbacks,
-               std::atomic<int>& active)
+               std::atomic<int>& active, const std::atomic<bool>& closed)
         : socket_(std::move(socket)),
           timer_(socket_.get_executor()),
           settings_(settings),
           callbacks_(callbacks),
-          active_(active) {
+          active_(active),
+          closed_(closed) {
         buffer_.reserve(16 * 1024);
     }
 
@@ -198,16 +200,63 @@ private:
         req.remote_ip = remote_ip_;
         keep_alive_ = msg.keep_alive();
         ++active_;
-        Response resp;
+        Reply reply(std::make_shared<ConnectionReply>(shared_from_this(), msg.version(),
+                                                      req.method == Method::kHead));
         try {
-            resp = callbacks_.handle(req);
+            callbacks_.handle(req, reply);
         } catch (const std::exception& e) {
             spdlog::error("unhandled exception in handler {}: {}", req.path, e.what());
-            resp = callbacks_.transport_error(500, "Internal Server Error");
+            reply.Send(callbacks_.transport_error(500, "Internal Server Error"));
         }
-        --active_;
-        Write(std::move(resp), msg.version(), req.method == Method::kHead);
     }
+
+    /// Writes the answer to the request being served, on this connection's I/O thread.
+    void Answer(Response resp, unsigned version, bool head) {
+        asio::dispatch(socket_.get_executor(), [self = shared_from_this(), resp = std::move(resp),
+                                                version, head]() mutable {
+            --self->active_;
+            self->Write(std::move(resp), version, head);
+        });
+    }
+
+    void RunOnIoThread(std::function<void()> fn) {
+        asio::post(socket_.get_executor(), std::move(fn));
+    }
+
+    const ServerCallbacks& callbacks() const { return callbacks_; }
+
+    /// The Reply of one request: the first Send is written; none at all answers 500.
+    class ConnectionReply final : public Reply::Target {
+    public:
+        ConnectionReply(std::shared_ptr<Connection> conn, unsigned version, bool head)
+            : conn_(std::move(conn)), version_(version), head_(head) {}
+        ~ConnectionReply() override {
+            if (!sent_.exchange(true) && !conn_->closed_) {
+                try {
+                    conn_->Answer(conn_->callbacks().transport_error(500, "No answer was given"),
+                                  version_, head_);
+                } catch (const std::exception& e) {
+                    spdlog::error("cannot answer a dropped request: {}", e.what());
+                }
+            }
+        }
+        void Deliver(Response response) override {
+            if (!sent_.exchange(true) && !conn_->closed_) {
+                conn_->Answer(std::move(response), version_, head_);
+            }
+        }
+        void Post(std::function<void()> fn) override {
+            if (!conn_->closed_) {
+                conn_->RunOnIoThread(std::move(fn));
+            }
+        }
+
+    private:
+        std::shared_ptr<Connection> conn_;
+        unsigned version_;
+        bool head_;
+        std::atomic<bool> sent_{false};
+    };
 
     void Write(Response resp, unsigned version, bool head = false) {
         if (!resp.file_path.empty()) {
@@ -277,6 +326,7 @@ private:
     const ServerSettings& settings_;
     const ServerCallbacks& callbacks_;
     std::atomic<int>& active_;
+    const std::atomic<bool>& closed_;  // the I/O threads are gone: late answers are dropped
     std::string remote_ip_;
     bool keep_alive_ = true;
 };
@@ -293,6 +343,7 @@ struct Server::Impl {
     std::atomic<int> active{0};
     std::atomic<size_t> next{0};
     std::atomic<bool> stopping{false};
+    std::atomic<bool> closed{false};
 
     void Accept() {
         auto& ctx = *contexts[next++ % contexts.size()];
@@ -301,7 +352,7 @@ struct Server::Impl {
                 return;
             }
             if (!ec) {
-                std::make_shared<Connection>(std::move(socket), settings, callbacks, active)
+                std::make_shared<Connection>(std::move(socket), settings, callbacks, active, closed)
                     ->Start();
             }
             Accept();
@@ -354,6 +405,7 @@ void Server::Stop(int grace_ms) {
     while (impl_->active > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    impl_->closed = true;
     for (auto& g : impl_->guards) {
         g.reset();
     }

@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/1.1 server: one io_context per thread, keep-alive, per-connection idle timeout, body
 // limit, `Expect: 100-continue`, graceful stop. Each parsed request is handed to one callback
-// (the API's dispatcher) on the connection's I/O thread.
+// (the API's dispatcher) on the connection's I/O thread, with the Reply that answers it (at once
+// or later, from any thread). A connection reads its next request once the answer is written.
 //
 // Thread-safety: Start/Stop from one controlling thread; the callback is called concurrently from
 // all I/O threads and must be safe for that.
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "http/message.hpp"
+#include "http/reply.hpp"
 
 namespace horde::http {
 
@@ -23,10 +25,11 @@ struct ServerSettings {
     int idle_timeout_s = 60;
 };
 
-/// Called for every request. Also called with `status_only` errors produced by the transport
-/// (413 for oversized bodies, 400 for unparsable requests) through `on_transport_error`.
+/// `handle` is called for every request; `transport_error` builds the answer to errors of the
+/// transport itself (413 for oversized bodies, 400 for unparsable requests, 500 when a handler
+/// throws or drops its Reply).
 struct ServerCallbacks {
-    std::function<Response(Request&)> handle;
+    std::function<void(Request&, Reply)> handle;
     std::function<Response(int status, const std::string& why)> transport_error;
 };
 
@@ -39,7 +42,8 @@ public:
 
     /// Binds and starts the I/O threads. Returns the bound port (useful with port 0).
     uint16_t Start();
-    /// Stops accepting, lets in-flight requests finish for up to `grace_ms`, then stops.
+    /// Stops accepting, lets in-flight requests (answered or not yet) finish for up to
+    /// `grace_ms`, then stops.
     void Stop(int grace_ms = 2000);
     /// Blocks until SIGINT or SIGTERM.
     void WaitForSignal();

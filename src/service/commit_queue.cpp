@@ -1,53 +1,99 @@
 #include "service/commit_queue.hpp"
 
+#include <utility>
+
 namespace horde::service {
+
+CommitQueue::CommitQueue(store::Store& store) : store_(store), writer_([this] { Run(); }) {}
+
+CommitQueue::~CommitQueue() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    work_.notify_one();
+    writer_.join();
+}
 
 CommitQueue::Ticket CommitQueue::Enqueue(store::Batch batch) {
     auto ticket = std::make_shared<Pending>();
     ticket->batch = std::move(batch);
-    std::lock_guard lock(mu_);
-    queued_.push_back(ticket);
+    bool wake = false;
+    {
+        std::lock_guard lock(mu_);
+        queued_.push_back(ticket);
+        wake = writer_idle_;
+        writer_idle_ = false;  // one wake-up is enough
+    }
+    if (wake) {
+        work_.notify_one();
+    }
     return ticket;
 }
 
 Status CommitQueue::Wait(const Ticket& ticket) {
     std::unique_lock lock(mu_);
     while (!ticket->done) {
-        if (leading_) {
-            ticket->sleeping = true;
-            ticket->wake.wait(lock);
-            ticket->sleeping = false;
-            continue;
+        ticket->sleeping = true;
+        ticket->wake.wait(lock);
+        ticket->sleeping = false;
+    }
+    return ticket->status;
+}
+
+void CommitQueue::Then(const Ticket& ticket, Callback callback) {
+    std::unique_lock lock(mu_);
+    if (!ticket->done) {
+        ticket->then = std::move(callback);
+        return;
+    }
+    const Status status = ticket->status;
+    lock.unlock();
+    callback(status);
+}
+
+void CommitQueue::Run() {
+    std::vector<Ticket> group;
+    std::vector<const store::Batch*> batches;
+    std::vector<std::pair<Callback, Status>> callbacks;
+    std::unique_lock lock(mu_);
+    for (;;) {
+        while (queued_.empty() && !stopping_) {
+            writer_idle_ = true;
+            work_.wait(lock);
         }
-        leading_ = true;
-        std::vector<Ticket> group;
+        writer_idle_ = false;
+        if (queued_.empty()) {
+            return;  // stopping, and everything queued is written
+        }
         group.swap(queued_);
         lock.unlock();
-        std::vector<const store::Batch*> batches;
-        batches.reserve(group.size());
+        batches.clear();
         for (const auto& t : group) {
             batches.push_back(&t->batch);
         }
         std::vector<Status> results = store_.ApplyGroup(batches);
         lock.lock();
         for (size_t i = 0; i < group.size(); ++i) {
-            group[i]->status = std::move(results[i]);
-            group[i]->done = true;
-            if (group[i]->sleeping) {
-                group[i]->wake.notify_one();
+            Pending& p = *group[i];
+            p.status = std::move(results[i]);
+            p.done = true;
+            if (p.sleeping) {
+                p.wake.notify_one();
+            }
+            if (p.then) {
+                callbacks.emplace_back(std::move(p.then), p.status);
+                p.then = nullptr;
             }
         }
-        leading_ = false;
-        // Batches queued meanwhile: the first of their owners already asleep leads the next
-        // group. One not asleep yet will find no leader when it comes to wait, and lead then.
-        for (const auto& t : queued_) {
-            if (t->sleeping) {
-                t->wake.notify_one();
-                break;
-            }
+        lock.unlock();
+        for (auto& [callback, status] : callbacks) {
+            callback(status);
         }
+        callbacks.clear();
+        group.clear();
+        lock.lock();
     }
-    return ticket->status;
 }
 
 }  // namespace horde::service

@@ -1,18 +1,21 @@
 #pragma once
 // Group commit: batches from concurrent callers are written to the store together, in the order
-// they were queued, in one transaction. The first caller to wait becomes the leader and commits
-// everything queued so far; the others sleep until their batch is done. Each batch is still
-// all-or-nothing on its own.
+// they were queued, in one transaction. Each batch is still all-or-nothing on its own.
 //
-// Each waiter sleeps on its own condition variable: a finished group wakes its own members and at
-// most one queued waiter (the next leader), not every sleeping thread. On a small VM a needless
-// wake-up costs about as much as the write itself.
+// One writer thread commits: it takes everything queued, writes it as one group, then tells each
+// batch's owner. An owner either sleeps in Wait (each on its own condition variable, so a group
+// wakes only its members) or has left a callback with Then, which runs on the writer thread; an
+// HTTP handler uses Then to answer once its batch is stored without holding a thread meanwhile,
+// so one group carries the writes of every connection waiting, not one per blocked thread.
 //
-// Thread-safety: safe for concurrent use.
+// Thread-safety: safe for concurrent use. Callbacks must be short (they delay the next group)
+// and must not call Wait.
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "common/result.hpp"
@@ -22,27 +25,42 @@ namespace horde::service {
 
 class CommitQueue {
 public:
+    using Callback = std::function<void(const Status&)>;
     struct Pending {
         store::Batch batch;
         bool done = false;
         bool sleeping = false;  // in Wait, blocked on `wake`
         Status status;
         std::condition_variable wake;
+        Callback then;
     };
     using Ticket = std::shared_ptr<Pending>;
 
-    explicit CommitQueue(store::Store& store) : store_(store) {}
+    /// Starts the writer thread.
+    explicit CommitQueue(store::Store& store);
+    /// Writes what is queued, then stops the writer.
+    ~CommitQueue();
+    CommitQueue(const CommitQueue&) = delete;
+    CommitQueue& operator=(const CommitQueue&) = delete;
 
     /// Queues `batch`; it is written by the next group, after everything queued before it.
     Ticket Enqueue(store::Batch batch);
-    /// Blocks until the ticket's batch is committed (or failed); may lead a group commit.
+    /// Blocks until the ticket's batch is committed (or failed).
     Status Wait(const Ticket& ticket);
+    /// Calls `callback` with the batch's outcome once it is committed (or failed): on the writer
+    /// thread, or at once on this one if that has already happened.
+    void Then(const Ticket& ticket, Callback callback);
 
 private:
+    void Run();
+
     store::Store& store_;
     std::mutex mu_;
+    std::condition_variable work_;
     std::vector<Ticket> queued_;
-    bool leading_ = false;
+    bool writer_idle_ = false;  // the writer sleeps on `work_`
+    bool stopping_ = false;
+    std::thread writer_;
 };
 
 }  // namespace horde::service

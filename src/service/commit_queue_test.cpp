@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "testing/memory_store.hpp"
@@ -16,13 +19,31 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A store whose every batch takes `delay` to write (the in-memory store underneath).
-class SlowStore final : public store::Store {
+/// A store that counts its groups and can hold the writer: while the gate is closed, a group
+/// that starts writing waits for it. A batch setting "fail" fails. The in-memory store
+/// underneath.
+class GatedStore final : public store::Store {
 public:
-    explicit SlowStore(std::chrono::milliseconds delay) : delay_(delay) {}
     Status Apply(const store::Batch& batch) override {
-        std::this_thread::sleep_for(delay_);
+        // A batch that sets "fail" fails, writing nothing.
+        const auto* put = batch.mutations.empty()
+                              ? nullptr
+                              : std::get_if<store::PutSetting>(&batch.mutations.front());
+        if (put != nullptr && put->key == "fail") {
+            return MakeError(ErrorCode::kStoreUnavailable, "refused by the test store");
+        }
         return inner_.Apply(batch);
+    }
+    std::vector<Status> ApplyGroup(const std::vector<const store::Batch*>& batches) override {
+        {
+            std::unique_lock lock(mu_);
+            ++groups_;
+            ++writing_;
+            changed_.notify_all();
+            changed_.wait(lock, [this] { return open_; });
+            --writing_;
+        }
+        return store::Store::ApplyGroup(batches);
     }
     Result<store::Snapshot> Load() override { return inner_.Load(); }
     Result<bool> HasEntry(const std::string& key) override { return inner_.HasEntry(key); }
@@ -33,38 +54,112 @@ public:
     Result<int64_t> ExternalChangeCounter() override { return inner_.ExternalChangeCounter(); }
     Status Compact() override { return inner_.Compact(); }
 
+    void Close() {
+        std::lock_guard lock(mu_);
+        open_ = false;
+    }
+    void Open() {
+        std::lock_guard lock(mu_);
+        open_ = true;
+        changed_.notify_all();
+    }
+    /// Waits until a group is being written (and held by the closed gate).
+    bool AwaitWriting() {
+        std::unique_lock lock(mu_);
+        return changed_.wait_for(lock, 5s, [this] { return writing_ > 0; });
+    }
+    int groups() {
+        std::lock_guard lock(mu_);
+        return groups_;
+    }
+    testing::MemoryStore& inner() { return inner_; }
+
 private:
-    std::chrono::milliseconds delay_;
+    std::mutex mu_;
+    std::condition_variable changed_;
+    bool open_ = true;
+    int writing_ = 0;
+    int groups_ = 0;
     testing::MemoryStore inner_;
 };
 
-store::Batch Setting(const std::string& key) {
+store::Batch Setting(const std::string& key, const std::string& value = "v") {
     store::Batch b;
-    b.Add(store::PutSetting{key, "v"});
+    b.Add(store::PutSetting{key, value});
     return b;
 }
 
-// A caller that queues while a group is being written sleeps; when that group is done it must be
-// woken to lead the next one, or it sleeps forever.
-TEST(CommitQueueTest, ACallerQueuedDuringACommitLeadsTheNextGroup) {
-    auto store = std::make_shared<SlowStore>(100ms);
-    auto queue = std::make_shared<CommitQueue>(*store);
-    auto call = [store, queue](const std::string& key) {
-        auto done = std::make_shared<std::promise<bool>>();
-        auto result = done->get_future();
-        std::thread([store, queue, key, done] {
-            auto ticket = queue->Enqueue(Setting(key));
-            done->set_value(queue->Wait(ticket).has_value());
-        }).detach();  // detached: a hang fails the test below instead of hanging it
-        return result;
-    };
-    auto first = call("first");
-    std::this_thread::sleep_for(30ms);  // "first" leads and is writing
-    auto second = call("second");
-    ASSERT_EQ(first.wait_for(5s), std::future_status::ready);
-    ASSERT_EQ(second.wait_for(5s), std::future_status::ready) << "the queued caller never woke";
-    EXPECT_TRUE(first.get());
-    EXPECT_TRUE(second.get());
+// Batches queued while a group is being written are written together by the next group, and
+// their waiters are woken.
+TEST(CommitQueueTest, BatchesQueuedDuringACommitFormTheNextGroup) {
+    GatedStore store;
+    CommitQueue queue(store);
+    store.Close();
+    auto first = queue.Enqueue(Setting("first"));
+    ASSERT_TRUE(store.AwaitWriting());
+    auto second = queue.Enqueue(Setting("second"));
+    auto third = queue.Enqueue(Setting("third"));
+    auto waiter = std::async(std::launch::async, [&] { return queue.Wait(third).has_value(); });
+    store.Open();
+    ASSERT_EQ(waiter.wait_for(5s), std::future_status::ready) << "the waiter never woke";
+    EXPECT_TRUE(waiter.get());
+    EXPECT_TRUE(queue.Wait(first).has_value());
+    EXPECT_TRUE(queue.Wait(second).has_value());
+    EXPECT_EQ(store.groups(), 2);
+    EXPECT_EQ(store.inner().committed_batches(), 3);
+}
+
+// Then: the callback gets the outcome once the batch is stored, on the writer thread; after
+// that it runs at once on the caller's thread. No thread has to wait for it.
+TEST(CommitQueueTest, ThenRunsOnceTheBatchIsStored) {
+    GatedStore store;
+    CommitQueue queue(store);
+    store.Close();
+    auto ticket = queue.Enqueue(Setting("k", "1"));
+    ASSERT_TRUE(store.AwaitWriting());
+    std::promise<std::pair<bool, std::thread::id>> called;
+    queue.Then(ticket, [&](const Status& s) {
+        called.set_value({s.has_value(), std::this_thread::get_id()});
+    });
+    auto result = called.get_future();
+    EXPECT_EQ(result.wait_for(50ms), std::future_status::timeout) << "called before it was stored";
+    EXPECT_EQ(store.inner().committed_batches(), 0);
+    store.Open();
+    ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
+    const auto [ok, thread] = result.get();
+    EXPECT_TRUE(ok);
+    EXPECT_NE(thread, std::this_thread::get_id());
+    EXPECT_EQ(store.inner().committed_batches(), 1);
+
+    bool inline_ok = false;
+    queue.Then(ticket, [&](const Status& s) { inline_ok = s.has_value(); });
+    EXPECT_TRUE(inline_ok) << "a stored batch's callback runs at once";
+}
+
+// Many batches with callbacks and nobody waiting: each callback runs exactly once, in the order
+// the batches were queued, and the queue drains its last batches when destroyed.
+TEST(CommitQueueTest, CallbacksRunOnceInQueueOrderAndDestructionDrains) {
+    testing::MemoryStore store;
+    std::vector<int> order;
+    std::mutex order_mu;
+    constexpr int kBatches = 2000;
+    {
+        CommitQueue queue(store);
+        for (int i = 0; i < kBatches; ++i) {
+            auto ticket = queue.Enqueue(Setting("n", std::to_string(i)));
+            queue.Then(ticket, [&, i](const Status& s) {
+                std::lock_guard lock(order_mu);
+                order.push_back(s.has_value() ? i : -1);
+            });
+        }
+    }
+    ASSERT_EQ(order.size(), size_t{kBatches});
+    for (int i = 0; i < kBatches; ++i) {
+        ASSERT_EQ(order[i], i);
+    }
+    auto snap = store.Load();
+    ASSERT_TRUE(snap.has_value());
+    EXPECT_EQ(snap->settings.at("n"), std::to_string(kBatches - 1));
 }
 
 // Many threads queue and wait at once: every batch must be written exactly once, each thread's
@@ -105,20 +200,26 @@ TEST(CommitQueueTest, ConcurrentCallersAllFinishInTheirOrder) {
 }
 
 TEST(CommitQueueTest, AFailedBatchFailsAloneInItsGroup) {
-    testing::MemoryStore store;
+    GatedStore store;
     CommitQueue queue(store);
-    store.FailNextApply();
-    store::Batch a;
-    a.Add(store::PutSetting{"a", "1"});
-    store::Batch b;
-    b.Add(store::PutSetting{"b", "2"});
-    auto ta = queue.Enqueue(std::move(a));
-    auto tb = queue.Enqueue(std::move(b));
-    EXPECT_TRUE(queue.Wait(tb).has_value());  // leads the group [a, b]
-    EXPECT_FALSE(queue.Wait(ta).has_value());
+    store.Close();
+    auto hold = queue.Enqueue(Setting("hold"));
+    ASSERT_TRUE(store.AwaitWriting());
+    auto ta = queue.Enqueue(Setting("a", "1"));
+    auto tf = queue.Enqueue(Setting("fail", "x"));
+    auto tb = queue.Enqueue(Setting("b", "2"));
+    store.Open();
+    EXPECT_TRUE(queue.Wait(hold).has_value());
+    EXPECT_TRUE(queue.Wait(ta).has_value());
+    const auto failed = queue.Wait(tf);
+    ASSERT_FALSE(failed.has_value());
+    EXPECT_EQ(failed.error().code, ErrorCode::kStoreUnavailable);
+    EXPECT_TRUE(queue.Wait(tb).has_value());
+    EXPECT_EQ(store.groups(), 2) << "a, fail and b were one group";
     auto snap = store.Load();
     ASSERT_TRUE(snap.has_value());
-    EXPECT_EQ(snap->settings.count("a"), 0u);
+    EXPECT_EQ(snap->settings.count("fail"), 0u);
+    EXPECT_EQ(snap->settings.at("a"), "1");
     EXPECT_EQ(snap->settings.at("b"), "2");
 }
 

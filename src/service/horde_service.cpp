@@ -143,6 +143,12 @@ Status HordeService::Commit(store::Batch& batch) {
     return Ok();
 }
 
+void HordeService::Flush() { static_cast<void>(commits_.Wait(commits_.Enqueue(store::Batch{}))); }
+
+void HordeService::LogUnhandled(const std::exception& e) {
+    spdlog::error("unhandled exception after a commit: {}", e.what());
+}
+
 CommitQueue::Ticket HordeService::CommitAsync(store::Batch& batch) {
     if (batch.empty()) {
         return nullptr;
@@ -351,6 +357,22 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             it->second.ipaddr.clear();
             const domain::Request& cur = it->second;
             st.holds_milli[cur.user.value()] += cur.hold.milli();
+            if (IsQueued(cur)) {
+                Enqueue(st, cur);
+            }
+            st.expiries.Add(cur);
+        } else if (const auto* cs = std::get_if<store::ClaimSlots>(&m)) {
+            auto it = st.requests.find(KeyOf(cs->request.value()));
+            if (it == st.requests.end()) {
+                continue;
+            }
+            domain::Request& cur = it->second;
+            if (IsQueued(cur)) {
+                Dequeue(st, cur);
+            }
+            st.expiries.Remove(cur);
+            cur.n = cs->n;
+            cur.expiry = cs->expiry;
             if (IsQueued(cur)) {
                 Enqueue(st, cur);
             }

@@ -27,6 +27,7 @@
 #include "domain/ledger.hpp"
 #include "domain/matching.hpp"
 #include "service/commit_queue.hpp"
+#include "service/pending.hpp"
 #include "store/result_files.hpp"
 #include "store/store.hpp"
 
@@ -181,12 +182,24 @@ public:
     std::string HashKey(std::string_view apikey) const;
 
     // ---- generation
+    /// Returns once everything queued for the store is written and its callbacks have run
+    /// (before the transport that the callbacks answer through goes away).
+    void Flush();
+
+    // The calls that write before they answer (a new request, a pop, a submit) come in two
+    // forms: blocking, and *Then, which returns at once and calls `done` on `resume`'s thread
+    // once the writes are stored (the HTTP handlers use these: no thread waits for the commit).
     Result<Accepted> SubmitRequest(NewRequest input, const Caller& caller);
+    void SubmitRequestThen(NewRequest input, const Caller& caller, Resume resume,
+                           Done<Accepted> done);
     Result<RequestView> GetRequest(domain::GenKind kind, const std::string& id,
                                    bool with_generations) const;
     Result<RequestView> CancelRequest(domain::GenKind kind, const std::string& id);
     Result<PopOutcome> Pop(domain::GenKind kind, const std::string& worker_name,
                            domain::WorkerProfile profile, int amount, const Caller& caller);
+    void PopThen(domain::GenKind kind, const std::string& worker_name,
+                 domain::WorkerProfile profile, int amount, const Caller& caller, Resume resume,
+                 Done<PopOutcome> done);
     struct SubmitInput {
         std::string job_id;
         std::string generation;
@@ -196,6 +209,8 @@ public:
         std::string gen_metadata_json = "[]";
     };
     Result<SubmitOutcome> Submit(domain::GenKind kind, SubmitInput input, const Caller& caller);
+    void SubmitThen(domain::GenKind kind, SubmitInput input, const Caller& caller, Resume resume,
+                    Done<SubmitOutcome> done);
 
     // ---- results
     /// The signature of a results-store URL for (`name`, `purpose`, `expires_unix`).
@@ -371,6 +386,19 @@ private:
     CommitQueue::Ticket CommitAsync(store::Batch& batch);
     /// Waits (without the lock) until the batch is stored; if that failed, reloads the state.
     Status AwaitDurable(const CommitQueue::Ticket& ticket);
+    static void LogUnhandled(const std::exception& e);
+    /// Waits for `p`'s writes (AwaitDurable) and finishes it.
+    template <typename T>
+    Result<T> Resolve(Pending<T> p);
+    /// Once `p`'s writes are done, finishes it on `resume`'s thread and passes it to `done`.
+    template <typename T>
+    void ResolveThen(Pending<T> p, Resume resume, Done<T> done);
+    // The three writing calls up to their commit (without the lock once they return).
+    Pending<Accepted> StartSubmitRequest(NewRequest input, const Caller& caller);
+    Pending<PopOutcome> StartPop(domain::GenKind kind, const std::string& worker_name,
+                                 domain::WorkerProfile profile, int amount, const Caller& caller);
+    Pending<SubmitOutcome> StartSubmit(domain::GenKind kind, SubmitInput input,
+                                       const Caller& caller);
     void FillState(store::Snapshot snap);  // exclusive lock held, state empty
     /// Gives `u` the next id, a fresh key and its times, stores it and fills `login` (exclusive
     /// lock held).
@@ -396,5 +424,36 @@ private:
     mutable std::mutex roster_mu_;
     mutable std::shared_ptr<const Roster> roster_;
 };
+
+template <typename T>
+Result<T> HordeService::Resolve(Pending<T> p) {
+    if (p.ready) {
+        return std::move(*p.ready);
+    }
+    return p.finish(AwaitDurable(p.ticket));
+}
+
+template <typename T>
+void HordeService::ResolveThen(Pending<T> p, Resume resume, Done<T> done) {
+    if (p.ready || !p.ticket) {
+        done(Resolve(std::move(p)));
+        return;
+    }
+    auto ticket = p.ticket;
+    // On the writer thread: only hand over; the finishing (a read, the answer) runs on the
+    // caller's thread.
+    commits_.Then(ticket, [this, p = std::move(p), resume = std::move(resume),
+                           done = std::move(done)](const Status&) mutable {
+        resume([this, p = std::move(p), done = std::move(done)]() mutable {
+            try {
+                done(Resolve(std::move(p)));
+            } catch (const std::exception& e) {
+                // Not into the caller's event loop; an unanswered caller is answered 500 by its
+                // transport.
+                LogUnhandled(e);
+            }
+        });
+    });
+}
 
 }  // namespace horde::service

@@ -13,8 +13,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -1101,6 +1105,108 @@ TEST_F(HordeServiceTest, StoreKeepsWhereARequestCameFromAfterItsClaim) {
     EXPECT_EQ(snap.requests[0].n, 1);
     EXPECT_EQ(snap.requests[0].client_agent, "horde-service-test:1:none");
     EXPECT_EQ(snap.requests[0].ipaddr, "203.0.113.7");
+}
+
+/// Stands in for a connection's I/O thread: keeps what the service resumes until Run.
+class ResumeQueue {
+public:
+    Resume resume() {
+        return [this](std::function<void()> fn) {
+            std::lock_guard lock(mu_);
+            queued_.push_back(std::move(fn));
+            changed_.notify_all();
+        };
+    }
+    /// Waits (up to 5 s) for one resumed function and runs it here.
+    bool RunOne() {
+        std::unique_lock lock(mu_);
+        if (!changed_.wait_for(lock, std::chrono::seconds(5), [&] { return !queued_.empty(); })) {
+            return false;
+        }
+        auto fn = std::move(queued_.front());
+        queued_.erase(queued_.begin());
+        lock.unlock();
+        fn();
+        return true;
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable changed_;
+    std::vector<std::function<void()>> queued_;
+};
+
+// The forms the HTTP handlers use: the call returns at once, and the outcome arrives through
+// the caller's resume function once the writes are stored, with the same content as the blocking
+// forms give.
+TEST_F(HordeServiceTest, ThenFormsAnswerThroughResumeOnceStored) {
+    const auto user = NewUser("user", 1000);
+    const auto owner = NewUser("owner");
+    ResumeQueue io;
+    const std::thread::id io_thread = std::this_thread::get_id();
+
+    domain::Request r = ImageRequest(2);
+    r.params_json = R"({"steps":30})";
+    NewRequest in;
+    in.request = r;
+    std::optional<Result<Accepted>> accepted;
+    service_.SubmitRequestThen(std::move(in), As(user), io.resume(), [&](Result<Accepted> a) {
+        EXPECT_EQ(std::this_thread::get_id(), io_thread);
+        accepted = std::move(a);
+    });
+    ASSERT_TRUE(io.RunOne());
+    ASSERT_TRUE(accepted && accepted->has_value());
+    const std::string id = (*accepted)->id.value();
+    EXPECT_EQ(store_.Load()->requests.size(), 1u) << "answered before it was stored";
+
+    std::optional<Result<PopOutcome>> popped;
+    service_.PopThen(GenKind::kImage, "w", ImageProfile(), 1, As(owner), io.resume(),
+                     [&](Result<PopOutcome> p) { popped = std::move(p); });
+    EXPECT_FALSE(popped) << "a claim is answered only through resume";
+    ASSERT_TRUE(io.RunOne());
+    ASSERT_TRUE(popped && popped->has_value());
+    const PopOutcome& pop = popped->value();
+    ASSERT_EQ(pop.jobs.size(), 1u);
+    ASSERT_TRUE(pop.request);
+    EXPECT_EQ(pop.request->id.value(), id);
+    EXPECT_EQ(pop.request->params_json, r.params_json);
+    EXPECT_EQ(store_.Load()->requests.at(0).n, 1);
+
+    HordeService::SubmitInput gen;
+    gen.job_id = pop.jobs[0].id.value();
+    gen.generation = EncodeBase64("RIFF....WEBPVP8 fake");
+    std::optional<Result<SubmitOutcome>> submitted;
+    service_.SubmitThen(GenKind::kImage, std::move(gen), As(owner), io.resume(),
+                        [&](Result<SubmitOutcome> o) { submitted = std::move(o); });
+    ASSERT_TRUE(io.RunOne());
+    ASSERT_TRUE(submitted && submitted->has_value());
+    EXPECT_GT((*submitted)->reward, Kudos());
+    EXPECT_EQ(ImageStatus(id).finished, 1);
+
+    // An error found before anything is written is answered at once, without resume.
+    std::optional<Result<PopOutcome>> refused;
+    service_.PopThen(GenKind::kImage, "w", ImageProfile(), 1, As(user), io.resume(),
+                     [&](Result<PopOutcome> p) { refused = std::move(p); });
+    ASSERT_TRUE(refused);
+    EXPECT_FALSE(refused->has_value());
+}
+
+TEST_F(HordeServiceTest, FailedStoreWriteOnPopThenChangesNothing) {
+    const auto user = NewUser("user", 10);
+    const auto owner = NewUser("owner");
+    const std::string id = Enqueue(user, ImageRequest(3));
+    ResumeQueue io;
+    store_.FailNextApply();
+    std::optional<Result<PopOutcome>> failed;
+    service_.PopThen(GenKind::kImage, "w", ImageProfile(), 1, As(owner), io.resume(),
+                     [&](Result<PopOutcome> p) { failed = std::move(p); });
+    ASSERT_TRUE(io.RunOne());
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(CodeOf(*failed), ErrorCode::kStoreUnavailable);
+    const RequestView st = ImageStatus(id);
+    EXPECT_EQ(st.request.n, 3);
+    EXPECT_EQ(st.processing, 0);
+    EXPECT_EQ(PopImage(owner, "w").jobs.size(), 1u);
 }
 
 // The pop prunes its walk with subtree summaries (service/model_queue.hpp): over a random queue,

@@ -64,6 +64,15 @@ std::string EncodeBase64(std::string_view bytes) {
 }
 
 Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& caller) {
+    return Resolve(StartSubmitRequest(std::move(input), caller));
+}
+
+void HordeService::SubmitRequestThen(NewRequest input, const Caller& caller, Resume resume,
+                                     Done<Accepted> done) {
+    ResolveThen(StartSubmitRequest(std::move(input), caller), std::move(resume), std::move(done));
+}
+
+Pending<Accepted> HordeService::StartSubmitRequest(NewRequest input, const Caller& caller) {
     auto& r = input.request;
     HORDE_TRY_STATUS(CheckMaintenance());
     if (caller.user.deleted) {
@@ -214,11 +223,6 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
     const bool servable = AnyWorkerCouldServe(r, *RosterAt(now));
     const auto ticket = CommitAsync(b);
     lock.unlock();
-    // The 202 goes out only once the request is stored (group commit with other callers).
-    if (auto s = AwaitDurable(ticket); !s) {
-        cleanup();
-        return s.error();
-    }
     Accepted out{r.id, r.kudos_per_job, {}, {}};
     if (!servable) {
         out.message =
@@ -227,7 +231,18 @@ Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& cal
             "or choosing a different model.";
         out.warnings.emplace_back("NoAvailableWorker", out.message);
     }
-    return out;
+    // The 202 goes out only once the request is stored (group commit with other callers).
+    return {ticket,
+            [this, out = std::move(out),
+             files = std::move(files_written)](const Status& stored) -> Result<Accepted> {
+                if (!stored) {
+                    for (const auto& f : files) {
+                        files_.Remove(f.first);
+                    }
+                    return stored.error();
+                }
+                return out;
+            }};
 }
 
 bool HordeService::IsSlow(const domain::Worker& w) const {

@@ -83,6 +83,19 @@ void HordeService::RecordCheckIn(domain::Worker& w, store::Batch& b, TimePoint n
 Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_name,
                                      domain::WorkerProfile profile, int amount,
                                      const Caller& caller) {
+    return Resolve(StartPop(kind, worker_name, std::move(profile), amount, caller));
+}
+
+void HordeService::PopThen(GenKind kind, const std::string& worker_name,
+                           domain::WorkerProfile profile, int amount, const Caller& caller,
+                           Resume resume, Done<PopOutcome> done) {
+    ResolveThen(StartPop(kind, worker_name, std::move(profile), amount, caller), std::move(resume),
+                std::move(done));
+}
+
+Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& worker_name,
+                                           domain::WorkerProfile profile, int amount,
+                                           const Caller& caller) {
     const auto& user = caller.user;
     if (user.anonymous) {
         return MakeError(ErrorCode::kAnonForbiddenWorker);
@@ -358,22 +371,29 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
             st.workers[w.id.value()] = w;  // the check-in time is kept in memory only
         }
         lock.unlock();
-        HORDE_TRY_STATUS(AwaitDurable(ticket));
+        std::optional<Error> refused;
         if (w.maintenance) {
-            return MakeError(ErrorCode::kWorkerMaintenance,
-                             w.maintenance_msg.empty()
-                                 ? "This worker has been put into maintenance mode by its owner"
-                                 : w.maintenance_msg);
+            refused = MakeError(ErrorCode::kWorkerMaintenance,
+                                w.maintenance_msg.empty()
+                                    ? "This worker has been put into maintenance mode by its owner"
+                                    : w.maintenance_msg);
         }
         out.worker = w;
         out.skipped = std::move(skipped);
-        return out;
+        return {ticket,
+                [out = std::move(out), refused](const Status& stored) -> Result<PopOutcome> {
+                    HORDE_TRY_STATUS(stored);
+                    if (refused) {
+                        return *refused;
+                    }
+                    return out;
+                }};
     }
 
     // Claim: hand out up to `amount` jobs of the chosen request, atomically.
     domain::Request r = *chosen;
     const int count = domain::SafeBatchAmount(r, w.profile, amount);
-    b.Add(store::Precondition{r.id, r.n});
+    const int expected_n = r.n;
     std::vector<std::string> served;
     for (const auto& m : w.profile.models) {
         if (r.models.empty() || std::find(r.models.begin(), r.models.end(), m) != r.models.end()) {
@@ -413,7 +433,10 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
     r.n -= count;
     r.expiry =
         now + std::chrono::seconds(w.profile.extra_slow_worker ? 3600 : domain::kRequestLifetimeS);
-    b.Add(store::PutRequest{r});
+    // Fails the whole batch if the slots are gone meanwhile (another node's pop). It also reads
+    // the params back for the payload, inside the writer's transaction.
+    auto params = std::make_shared<std::string>();
+    b.Add(store::ClaimSlots{r.id, expected_n, r.n, r.expiry, params});
     const auto ticket = CommitAsync(b);
     if (write_worker) {
         st.checkin_written[w.id.value()] = now;
@@ -421,16 +444,29 @@ Result<PopOutcome> HordeService::Pop(GenKind kind, const std::string& worker_nam
         st.workers[w.id.value()] = w;  // the check-in time is kept in memory only
     }
     lock.unlock();
-    // The jobs go out only once the claim is stored.
-    HORDE_TRY_STATUS(AwaitDurable(ticket));
-    // Memory keeps no copy of the params: the payload's come from the store.
-    HORDE_TRY(r.params_json, store_.RequestParams(r.id));
     out.worker = w;
     out.request = std::move(r);
-    return out;
+    // The jobs go out only once the claim is stored.
+    return {ticket,
+            [out = std::move(out), params](const Status& stored) mutable -> Result<PopOutcome> {
+                HORDE_TRY_STATUS(stored);
+                // Memory keeps no copy of the params: the payload's come from the store.
+                out.request->params_json = *params;
+                return std::move(out);
+            }};
 }
 
 Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, const Caller& caller) {
+    return Resolve(StartSubmit(kind, std::move(input), caller));
+}
+
+void HordeService::SubmitThen(GenKind kind, SubmitInput input, const Caller& caller, Resume resume,
+                              Done<SubmitOutcome> done) {
+    ResolveThen(StartSubmit(kind, std::move(input), caller), std::move(resume), std::move(done));
+}
+
+Pending<SubmitOutcome> HordeService::StartSubmit(GenKind kind, SubmitInput input,
+                                                 const Caller& caller) {
     const auto now = clock_.Now();
     std::string image_bytes;
     const bool faulted = input.state == "faulted";
@@ -592,8 +628,10 @@ Result<SubmitOutcome> HordeService::Submit(GenKind kind, SubmitInput input, cons
     st.recent[KindIndex(kind)].emplace_back(now, things);
     lock.unlock();
     // The worker hears of its reward only once the settlement is stored.
-    HORDE_TRY_STATUS(AwaitDurable(ticket));
-    return SubmitOutcome{reward};
+    return {ticket, [reward](const Status& stored) -> Result<SubmitOutcome> {
+                HORDE_TRY_STATUS(stored);
+                return SubmitOutcome{reward};
+            }};
 }
 
 int HordeService::CountProcessing(const std::string& request_id) const {

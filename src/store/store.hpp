@@ -5,9 +5,10 @@
 // At start the service loads everything back with Load().
 //
 // Implementations: sqlite/ (one node). A multi-node backend enforces the batch's preconditions
-// (`Precondition`) with conditional updates so two nodes never hand out the same slot.
+// (`ClaimSlots`) with conditional updates so two nodes never hand out the same slot.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -54,11 +55,17 @@ struct PutSetting {
     std::string key;
     std::string value;
 };
-/// The batch fails (nothing written) unless the request's `n` is still `expected_n` in the store.
-/// This is the atomic claim of a slot: the service sets it when it hands out jobs.
-struct Precondition {
+/// The atomic claim of a request's slots, what a pop writes for the request: the batch fails
+/// (nothing written) unless the stored `n` is still `expected_n`; then `n` and `expiry` take the
+/// new values and the rest of the row is left as it is. When `params_out` is set it receives the
+/// request's stored params, read in the same transaction (memory keeps no copy of them, and a
+/// job's payload needs them).
+struct ClaimSlots {
     RequestId request;
     int expected_n = 0;
+    int n = 0;
+    TimePoint expiry;
+    std::shared_ptr<std::string> params_out;
 };
 
 /// Browser sessions and invite links (keyed by their token hash).
@@ -74,7 +81,7 @@ struct PutInvite {
 
 using Mutation =
     std::variant<PutUser, PutWorker, DeleteWorker, PutRequest, DeleteRequest, PutJob, PostEntry,
-                 AddUserStat, PutSetting, Precondition, PutSession, DeleteSession, PutInvite>;
+                 AddUserStat, PutSetting, ClaimSlots, PutSession, DeleteSession, PutInvite>;
 
 struct Batch {
     std::vector<Mutation> mutations;

@@ -153,10 +153,15 @@ Status ApplyOne(Tables& t, const store::PutInvite& m) {
     return Ok();
 }
 
-Status ApplyOne(Tables& t, const store::Precondition& m) {
+Status ApplyOne(Tables& t, const store::ClaimSlots& m) {
     auto it = t.requests.find(m.request.value());
     if (it == t.requests.end() || it->second.n != m.expected_n) {
         return MakeError(ErrorCode::kBadRequest, "precondition failed");
+    }
+    it->second.n = m.n;
+    it->second.expiry = m.expiry;
+    if (m.params_out) {
+        *m.params_out = std::string(it->second.params_json.view());
     }
     return Ok();
 }

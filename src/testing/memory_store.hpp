@@ -4,8 +4,8 @@
 // contract:
 //  - Apply() is atomic: the batch runs against a copy of the tables, which replaces them only
 //    when every mutation succeeded.
-//  - Precondition fails the batch unless the request exists with exactly `expected_n`; it sees
-//    earlier mutations of the same batch.
+//  - ClaimSlots fails the batch unless the request exists with exactly `expected_n`, then sets
+//    its n and expiry (and hands out its params); it sees earlier mutations of the same batch.
 //  - PostEntry fails the batch for an unbalanced entry ("unbalanced ledger entry <key>") or a key
 //    already in the ledger ("duplicate ledger key <key>"), both kBadRequest. Each posting adds to
 //    its account's balance and, when it names a stat and the account is "user:<id>" or

@@ -145,31 +145,32 @@ TEST(MemoryStoreTest, UnbalancedEntryIsRejected) {
     EXPECT_EQ(s.committed_batches(), 0);
 }
 
-TEST(MemoryStoreTest, PreconditionChecksNAndSeesEarlierMutations) {
+TEST(MemoryStoreTest, ClaimSlotsChecksNAndSeesEarlierMutations) {
     MemoryStore s;
     domain::Request r = SimpleRequest("r", 3);
+    r.params_json = R"({"n":1})";
+    auto params = std::make_shared<std::string>();
     Batch b;
     b.Add(store::PutRequest{r});
-    b.Add(store::Precondition{RequestId("r"), 3});
-    r.n = 2;
-    b.Add(store::PutRequest{r});
-    b.Add(store::Precondition{RequestId("r"), 2});
+    b.Add(store::ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr});
+    b.Add(store::ClaimSlots{RequestId("r"), 2, 1, r.expiry + std::chrono::seconds(5), params});
     b.Add(store::PutJob{SimpleJob("j1", "r")});
     ASSERT_TRUE(s.Apply(b));
+    EXPECT_EQ(*params, R"({"n":1})");
 
     Batch stale;
-    stale.Add(store::Precondition{RequestId("r"), 3});
-    r.n = 1;
-    stale.Add(store::PutRequest{r});
+    stale.Add(store::ClaimSlots{RequestId("r"), 2, 1, r.expiry, nullptr});
     stale.Add(store::PutJob{SimpleJob("j2", "r")});
     const Status st = s.Apply(stale);
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, ErrorCode::kBadRequest);
     EXPECT_EQ(st.error().message, "precondition failed");
     const store::Snapshot snap = LoadOk(s);
-    EXPECT_EQ(snap.requests.at(0).n, 2);
+    EXPECT_EQ(snap.requests.at(0).n, 1);
+    EXPECT_EQ(snap.requests.at(0).expiry, r.expiry + std::chrono::seconds(5));
+    EXPECT_EQ(snap.requests.at(0).prompt, r.prompt);
     EXPECT_EQ(snap.jobs.size(), 1u);
-    EXPECT_FALSE(s.Apply(One(store::Precondition{RequestId("missing"), 0})));
+    EXPECT_FALSE(s.Apply(One(store::ClaimSlots{RequestId("missing"), 0, 0, r.expiry, nullptr})));
 }
 
 TEST(MemoryStoreTest, DeleteRequestCascadesToItsJobsOnly) {

@@ -87,7 +87,8 @@ constexpr const char* kUpsertRequest =
 constexpr const char* kSelectRequestParams = "SELECT params FROM requests WHERE id = ?";
 // Its jobs go by ON DELETE CASCADE.
 constexpr const char* kDeleteRequest = "DELETE FROM requests WHERE id = ?";
-constexpr const char* kSelectRequestN = "SELECT n FROM requests WHERE id = ?";
+constexpr const char* kClaimSlots =
+    "UPDATE requests SET n = ?, expiry_ms = ? WHERE id = ? AND n = ? RETURNING params";
 constexpr const char* kUpsertJob =
     "INSERT INTO jobs (id, request_id, worker_id, state, data) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET request_id = excluded.request_id, "
@@ -1016,13 +1017,20 @@ Status ApplyOne(Connection& c, const PutInvite& m) {
         .Run();
 }
 
-Status ApplyOne(Connection& c, const Precondition& m) {
-    HORDE_TRY(auto q, c.Prepare(kSelectRequestN));
-    HORDE_TRY(const bool found, q.BindText(m.request.value()).Step());
-    if (!found || q.Int(0) != m.expected_n) {
+Status ApplyOne(Connection& c, const ClaimSlots& m) {
+    HORDE_TRY(auto q, c.Prepare(kClaimSlots));
+    HORDE_TRY(const bool claimed, q.BindInt(m.n)
+                                      .BindInt(ToUnixMillis(m.expiry))
+                                      .BindText(m.request.value())
+                                      .BindInt(m.expected_n)
+                                      .Step());
+    if (!claimed) {
         return MakeError(ErrorCode::kBadRequest, "precondition failed");
     }
-    return Ok();
+    if (m.params_out) {
+        *m.params_out = q.Text(0);
+    }
+    return q.Run();  // finish the statement before the next one
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ class Connection;
 /// rest as a JSON `data` column; doubles in it are written as exact shortest-round-trip text.
 ///
 /// Errors: any SQLite failure is kStoreUnavailable with SQLite's message; a duplicate ledger key,
-/// an unbalanced entry or a failed Precondition is kBadRequest. Either way nothing is written.
+/// an unbalanced entry or a failed ClaimSlots is kBadRequest. Either way nothing is written.
 ///
 /// Reads go through a memory map. Checkpoints: for a file database a background thread with its
 /// own connection copies the WAL back into the database (PASSIVE checkpoints, four times a

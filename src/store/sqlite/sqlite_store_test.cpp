@@ -953,38 +953,46 @@ TEST(SqliteStoreTest, UnbalancedEntryIsRejected) {
     EXPECT_TRUE(snap.user_stats.empty());
 }
 
-TEST(SqliteStoreTest, PreconditionPassesWhenNMatches) {
+TEST(SqliteStoreTest, ClaimSlotsSetsNAndExpiryAndHandsOutTheParams) {
     auto store = OpenOrDie(":memory:");
     ASSERT_NE(store, nullptr);
-    ApplyOk(*store, One(PutRequest{SimpleRequest("r", 3)}));
+    domain::Request r = SimpleRequest("r", 3);
+    r.params_json = R"({"steps":30})";
+    r.client_agent = "client:1:me";
+    ApplyOk(*store, One(PutRequest{r}));
 
-    domain::Request claimed = SimpleRequest("r", 3);
-    claimed.n = 2;
+    auto params = std::make_shared<std::string>();
     Batch b;
-    b.Add(Precondition{RequestId("r"), 3});
-    b.Add(PutRequest{claimed});
+    b.Add(ClaimSlots{RequestId("r"), 3, 2, Ms(1'700'002'000'000), params});
     b.Add(PutJob{SimpleJob("j1", "r")});
     ApplyOk(*store, b);
+    EXPECT_EQ(*params, R"({"steps":30})");
 
     const Snapshot s = LoadOk(*store);
     ASSERT_EQ(s.requests.size(), 1u);
     EXPECT_EQ(s.requests[0].n, 2);
+    EXPECT_EQ(s.requests[0].expiry, Ms(1'700'002'000'000));
+    // The rest of the row is as it was.
+    EXPECT_EQ(s.requests[0].jobs, 3);
+    EXPECT_EQ(s.requests[0].prompt, "a prompt");
+    EXPECT_EQ(s.requests[0].params_json, R"({"steps":30})");
+    EXPECT_EQ(s.requests[0].client_agent, "client:1:me");
     EXPECT_EQ(s.jobs.size(), 1u);
+
+    ApplyOk(*store, One(ClaimSlots{RequestId("r"), 2, 0, Ms(1'700'003'000'000), nullptr}));
+    EXPECT_EQ(LoadOk(*store).requests.at(0).n, 0);
 }
 
-TEST(SqliteStoreTest, PreconditionFailsWhenNChangedAndWritesNothing) {
+TEST(SqliteStoreTest, ClaimSlotsFailsWhenNChangedAndWritesNothing) {
     auto store = OpenOrDie(":memory:");
     ASSERT_NE(store, nullptr);
     domain::Request r = SimpleRequest("r", 3);
     r.n = 2;  // another claim already took a slot
     ApplyOk(*store, One(PutRequest{r}));
 
-    domain::Request claimed = SimpleRequest("r", 3);
-    claimed.n = 2;
     Batch b;
     b.Add(PutSetting{"k", "v"});
-    b.Add(Precondition{RequestId("r"), 3});
-    b.Add(PutRequest{claimed});
+    b.Add(ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr});
     b.Add(PutJob{SimpleJob("j1", "r")});
     const Status s = store->Apply(b);
     ASSERT_FALSE(s);
@@ -993,31 +1001,29 @@ TEST(SqliteStoreTest, PreconditionFailsWhenNChangedAndWritesNothing) {
     const Snapshot snap = LoadOk(*store);
     EXPECT_TRUE(snap.jobs.empty());
     EXPECT_TRUE(snap.settings.empty());
+    EXPECT_EQ(snap.requests.at(0).n, 2);
 
-    const Status missing = store->Apply(One(Precondition{RequestId("nope"), 0}));
+    const Status missing =
+        store->Apply(One(ClaimSlots{RequestId("nope"), 0, 0, r.expiry, nullptr}));
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().message, "precondition failed");
 }
 
-TEST(SqliteStoreTest, PreconditionSeesEarlierMutationsOfTheSameBatch) {
+TEST(SqliteStoreTest, ClaimSlotsSeesEarlierMutationsOfTheSameBatch) {
     auto store = OpenOrDie(":memory:");
     ASSERT_NE(store, nullptr);
     domain::Request r = SimpleRequest("r", 3);
     Batch b;
     b.Add(PutRequest{r});
-    b.Add(Precondition{RequestId("r"), 3});
-    r.n = 2;
-    b.Add(PutRequest{r});
-    b.Add(Precondition{RequestId("r"), 2});
+    b.Add(ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr});
+    b.Add(ClaimSlots{RequestId("r"), 2, 1, r.expiry, nullptr});
     ApplyOk(*store, b);
 
     Batch stale;
-    stale.Add(Precondition{RequestId("r"), 2});
-    r.n = 1;
-    stale.Add(PutRequest{r});
-    stale.Add(Precondition{RequestId("r"), 2});  // fails: the put above changed n
+    stale.Add(ClaimSlots{RequestId("r"), 1, 0, r.expiry, nullptr});
+    stale.Add(ClaimSlots{RequestId("r"), 1, 0, r.expiry, nullptr});  // fails: n is 0 now
     EXPECT_FALSE(store->Apply(stale));
-    EXPECT_EQ(LoadOk(*store).requests.at(0).n, 2);
+    EXPECT_EQ(LoadOk(*store).requests.at(0).n, 1);
 }
 
 TEST(SqliteStoreTest, NextUserIdFollowsTheLargestId) {
