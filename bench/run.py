@@ -298,7 +298,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--preset", choices=sorted(PRESETS), default="smoke")
     ap.add_argument("--horded", default=os.environ.get("HORDED", str(REPO / "build/apps/horded/horded")))
-    ap.add_argument("--threads", type=int, default=8, help="horded --threads (its default)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="horded --threads (default 0: its default, one per core)")
     ap.add_argument("--worker", default=str(REPO / "build/apps/horde-worker/horde-worker"),
                     help="horde-worker binary for the worker-overhead phase (skipped if absent)")
     ap.add_argument("--requests", type=int)
