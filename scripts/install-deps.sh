@@ -9,7 +9,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config clang-format
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev libssl-dev
   libsqlite3-dev libsqlitecpp-dev libpq-dev libpqxx-dev libhiredis-dev libcurl4-openssl-dev
-  libwebp-dev libpng-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
+  libwebp-dev libpng-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libgoogle-perftools-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 curl ca-certificates python3 python3-pytest python3-requests wrk
 )

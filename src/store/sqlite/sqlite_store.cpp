@@ -49,12 +49,11 @@ constexpr const char* kPragmas =
 
 constexpr auto kCheckpointInterval = std::chrono::milliseconds(250);
 /// WAL length (frames of one page) past which the background checkpointer makes it rewind:
-/// ~256 MiB. Rewinding holds the writer for the last copy and its fsyncs, 10-50 ms on a virtual
-/// disk (bench: at 16,000 frames that came every ~2 s under a sustained pop load and set the
-/// p99 latency of every write); at 65,536 it comes 4x less often. Each rewind costs about the
-/// same whatever the WAL's length. The file keeps its length on disk until the next Compact
-/// (after expired requests are purged) truncates it.
-constexpr int kWalRewindFrames = 65536;
+/// ~64 MiB, every second or two under a sustained pop load. Rewinding holds the writer for the
+/// last checkpoint's fsyncs, 5-50 ms on this project's virtual disk (the pause behind the p99
+/// of a busy write load in docs/benchmarks.md). A longer WAL rewinds less often, but each
+/// rewind then holds the writer longer (measured: 256 MiB was worse).
+constexpr int kWalRewindFrames = 16000;
 
 constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
 constexpr const char* kBeginRead = "BEGIN";
@@ -1316,14 +1315,12 @@ void SqliteStore::CheckpointLoop(sqlite3* db) {
             // fsyncs are the only pause writers see), then the next write starts the WAL over.
             const auto start = std::chrono::steady_clock::now();
             std::lock_guard writer(mutex_);
-            const auto locked = std::chrono::steady_clock::now();
             rc =
                 sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-            const auto done = std::chrono::steady_clock::now();
-            spdlog::debug(
-                "WAL rewind: {} frames, waited {} us for the writer, held it {} us", wal_frames,
-                std::chrono::duration_cast<std::chrono::microseconds>(locked - start).count(),
-                std::chrono::duration_cast<std::chrono::microseconds>(done - locked).count());
+            spdlog::debug("WAL rewind after {} frames: writer held {} us", wal_frames,
+                          std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
         }
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             spdlog::warn("background checkpoint failed: {}", sqlite3_errmsg(db));
