@@ -31,7 +31,7 @@ struct DeleteWorker {
     WorkerId id;
 };
 /// Upserts the request. Its params never change after intake: an empty `params_json` keeps
-/// the stored ones (the service keeps no copy of them in memory; see RequestParams).
+/// the stored ones (the service keeps no copy of them in memory; a pop's ClaimSlots reads them).
 struct PutRequest {
     domain::Request request;
 };
@@ -139,6 +139,7 @@ public:
     /// True if a ledger entry with this key exists.
     virtual Result<bool> HasEntry(const std::string& key) = 0;
     /// The stored `params_json` of a request (kRequestNotFound when there is no such request).
+    /// Pops get them from their ClaimSlots instead; this is for tools and tests.
     virtual Result<std::string> RequestParams(const RequestId& id) = 0;
     virtual Result<LedgerCheck> CheckLedger() = 0;
     /// A counter that changes whenever another connection or process committed to the store

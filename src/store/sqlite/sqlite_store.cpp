@@ -1253,11 +1253,6 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
     HORDE_TRY(auto conn, sqlite_detail::OpenConnection(path));
     auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn)));
     if (!path.empty() && path != ":memory:") {
-        HORDE_TRY(store->reader_, sqlite_detail::OpenConnection(path));
-        // Without the memory map: it is remapped whenever the file has grown since this
-        // connection's last read (a page-table teardown per read while checkpoints grow the
-        // file); a few page reads through its own cache cost far less.
-        HORDE_TRY_STATUS(store->reader_->Exec("PRAGMA mmap_size = 0"));
         store->StartCheckpointer(path);
     }
     return store;
@@ -1402,9 +1397,8 @@ Result<bool> SqliteStore::HasEntry(const std::string& key) {
 }
 
 Result<std::string> SqliteStore::RequestParams(const RequestId& id) {
-    std::unique_lock lock(reader_ ? reader_mutex_ : mutex_);
-    Connection& conn = reader_ ? *reader_ : *conn_;
-    HORDE_TRY(auto q, conn.Prepare(sqlite_detail::kSelectRequestParams));
+    std::lock_guard lock(mutex_);
+    HORDE_TRY(auto q, conn_->Prepare(sqlite_detail::kSelectRequestParams));
     HORDE_TRY(const bool found, q.BindText(id.value()).Step());
     if (!found) {
         return MakeError(ErrorCode::kRequestNotFound, "no request " + id.value());

@@ -70,10 +70,6 @@ private:
 
     std::mutex mutex_;
     std::unique_ptr<sqlite_detail::Connection> conn_;  // used only while holding mutex_
-    // A second connection for the reads on the pop path (RequestParams), so that they do not
-    // wait for a group commit (WAL readers never block the writer). Absent for ":memory:".
-    std::mutex reader_mutex_;
-    std::unique_ptr<sqlite_detail::Connection> reader_;  // used only while holding reader_mutex_
     // The background checkpointer: `checkpoint_mutex_` is held around each checkpoint (and by
     // Compact, which checkpoints itself).
     std::mutex checkpoint_mutex_;
