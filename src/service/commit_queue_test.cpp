@@ -89,14 +89,21 @@ store::Batch Setting(const std::string& key, const std::string& value = "v") {
     return b;
 }
 
+/// Closes the gate and queues a batch: returns once the writer is held writing it, so that what
+/// is queued next forms the next group.
+CommitQueue::Ticket HoldTheWriter(GatedStore& store, CommitQueue& queue, const std::string& key) {
+    store.Close();
+    auto ticket = queue.Enqueue(Setting(key));
+    EXPECT_TRUE(store.AwaitWriting());
+    return ticket;
+}
+
 // Batches queued while a group is being written are written together by the next group, and
 // their waiters are woken.
 TEST(CommitQueueTest, BatchesQueuedDuringACommitFormTheNextGroup) {
     GatedStore store;
     CommitQueue queue(store);
-    store.Close();
-    auto first = queue.Enqueue(Setting("first"));
-    ASSERT_TRUE(store.AwaitWriting());
+    auto first = HoldTheWriter(store, queue, "first");
     auto second = queue.Enqueue(Setting("second"));
     auto third = queue.Enqueue(Setting("third"));
     auto waiter = std::async(std::launch::async, [&] { return queue.Wait(third).has_value(); });
@@ -114,9 +121,7 @@ TEST(CommitQueueTest, BatchesQueuedDuringACommitFormTheNextGroup) {
 TEST(CommitQueueTest, ThenRunsOnceTheBatchIsStored) {
     GatedStore store;
     CommitQueue queue(store);
-    store.Close();
-    auto ticket = queue.Enqueue(Setting("k", "1"));
-    ASSERT_TRUE(store.AwaitWriting());
+    auto ticket = HoldTheWriter(store, queue, "k");
     std::promise<std::pair<bool, std::thread::id>> called;
     queue.Then(ticket, [&](const Status& s) {
         called.set_value({s.has_value(), std::this_thread::get_id()});
@@ -202,9 +207,7 @@ TEST(CommitQueueTest, ConcurrentCallersAllFinishInTheirOrder) {
 TEST(CommitQueueTest, AFailedBatchFailsAloneInItsGroup) {
     GatedStore store;
     CommitQueue queue(store);
-    store.Close();
-    auto hold = queue.Enqueue(Setting("hold"));
-    ASSERT_TRUE(store.AwaitWriting());
+    auto hold = HoldTheWriter(store, queue, "hold");
     auto ta = queue.Enqueue(Setting("a", "1"));
     auto tf = queue.Enqueue(Setting("fail", "x"));
     auto tb = queue.Enqueue(Setting("b", "2"));
