@@ -231,17 +231,18 @@ private:
         ConnectionReply(std::shared_ptr<Connection> conn, unsigned version, bool head)
             : conn_(std::move(conn)), version_(version), head_(head) {}
         ~ConnectionReply() override {
-            if (!sent_.exchange(true) && !conn_->closed_) {
-                try {
-                    conn_->Answer(conn_->callbacks().transport_error(500, "No answer was given"),
-                                  version_, head_);
-                } catch (const std::exception& e) {
-                    spdlog::error("cannot answer a dropped request: {}", e.what());
-                }
+            if (!Answerable()) {
+                return;
+            }
+            try {
+                conn_->Answer(conn_->callbacks().transport_error(500, "No answer was given"),
+                              version_, head_);
+            } catch (const std::exception& e) {
+                spdlog::error("cannot answer a dropped request: {}", e.what());
             }
         }
         void Deliver(Response response) override {
-            if (!sent_.exchange(true) && !conn_->closed_) {
+            if (Answerable()) {
                 conn_->Answer(std::move(response), version_, head_);
             }
         }
@@ -252,6 +253,9 @@ private:
         }
 
     private:
+        /// True once: for the first answer, while the I/O threads still run.
+        bool Answerable() { return !sent_.exchange(true) && !conn_->closed_; }
+
         std::shared_ptr<Connection> conn_;
         unsigned version_;
         bool head_;

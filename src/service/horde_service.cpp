@@ -120,7 +120,7 @@ void HordeService::FillState(store::Snapshot snap) {
 Status HordeService::ReloadState() {
     std::unique_lock lock(mu_);
     // Let every batch queued before this point land first, so memory and store agree.
-    static_cast<void>(commits_.Wait(commits_.Enqueue(store::Batch{})));
+    Flush();
     HORDE_TRY(auto snap, store_.Load());
     state_ = std::make_unique<State>();
     FillState(std::move(snap));

@@ -63,6 +63,18 @@ std::string EncodeBase64(std::string_view bytes) {
     return out;
 }
 
+namespace {
+
+/// Removes the result files an intake wrote before it failed.
+void RemoveFiles(store::ResultFiles& files,
+                 const std::vector<std::pair<std::string, std::string>>& written) {
+    for (const auto& f : written) {
+        files.Remove(f.first);
+    }
+}
+
+}  // namespace
+
 Result<Accepted> HordeService::SubmitRequest(NewRequest input, const Caller& caller) {
     return Resolve(StartSubmitRequest(std::move(input), caller));
 }
@@ -148,11 +160,7 @@ Pending<Accepted> HordeService::StartSubmitRequest(NewRequest input, const Calle
         out = name;
         return Ok();
     };
-    auto cleanup = [&] {
-        for (auto& f : files_written) {
-            files_.Remove(f.first);
-        }
-    };
+    auto cleanup = [this, &files_written] { RemoveFiles(files_, files_written); };
     if (auto s = keep_source(input.source_image, ".src", r.source_image); !s) {
         cleanup();
         return s.error();
@@ -236,9 +244,7 @@ Pending<Accepted> HordeService::StartSubmitRequest(NewRequest input, const Calle
             [this, out = std::move(out),
              files = std::move(files_written)](const Status& stored) -> Result<Accepted> {
                 if (!stored) {
-                    for (const auto& f : files) {
-                        files_.Remove(f.first);
-                    }
+                    RemoveFiles(files_, files);
                     return stored.error();
                 }
                 return out;
