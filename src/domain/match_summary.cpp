@@ -21,6 +21,14 @@ uint32_t ClampU32(int64_t v) {
 
 }  // namespace
 
+uint16_t ModelBit(std::string_view model) {
+    uint32_t h = 2166136261u;  // FNV-1a: stable across runs and builds
+    for (const char c : model) {
+        h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    }
+    return static_cast<uint16_t>(1u << (h % 15));
+}
+
 MatchNeeds NeedsOf(const Request& r) {
     MatchNeeds n;
     uint16_t m = 0;
@@ -48,6 +56,10 @@ MatchNeeds NeedsOf(const Request& r) {
         if (r.validated_backends) m |= Bit(NeedBit::kValidated);
     }
     n.mask = m;
+    if (!r.models.empty()) {
+        n.models = 0;
+        for (const std::string_view model : r.models) n.models |= ModelBit(model);
+    }
     return n;
 }
 
@@ -59,14 +71,15 @@ uint8_t ExactIndex(uint16_t mask) {
     return index;
 }
 
-MatchSummary Leaf(const MatchNeeds& n) {
+MatchSummary Leaf(const MatchNeeds& n, bool deferred) {
     return MatchSummary{.count = 1,
                         .min_size = n.size,
                         .min_size2 = n.size2,
                         .and_mask = n.mask,
                         .or_mask = n.mask,
                         .combos = uint64_t{1} << ExactIndex(n.mask),
-                        .deferred = n.deferred ? 1u : 0u};
+                        .deferred = deferred ? 1u : 0u,
+                        .models = n.models};
 }
 
 void Combine(MatchSummary& into, const MatchSummary& child) {
@@ -77,6 +90,7 @@ void Combine(MatchSummary& into, const MatchSummary& child) {
     into.or_mask |= child.or_mask;
     into.combos |= child.combos;
     into.deferred += child.deferred;
+    into.models |= child.models;
 }
 
 WorkerOffer OfferOf(const Worker& w, const Capabilities& caps, bool owner_trusted,
@@ -87,6 +101,7 @@ WorkerOffer OfferOf(const Worker& w, const Capabilities& caps, bool owner_truste
     o.text = w.kind == GenKind::kText;
     o.size = o.text ? ClampU32(p.max_length) : ClampU32(p.max_pixels);
     o.size2 = o.text ? ClampU32(p.max_context_length) : 0;
+    for (const std::string& model : p.models) o.models |= ModelBit(model);
     auto offer = [&](NeedBit bit, bool has, SkipReason reason) {
         if (has) o.has |= Bit(bit);
         o.bit_reason[static_cast<int>(bit)] = reason;
@@ -125,6 +140,7 @@ SkipReason PrunedReason(const MatchSummary& s, const WorkerOffer& o) {
     auto first = [&](uint16_t bits) {
         return o.bit_reason[std::countr_zero(static_cast<unsigned>(bits))];
     };
+    if ((s.models & o.models) == 0) return SkipReason::kModels;  // CanGenerate checks it first
     const auto missing = static_cast<uint16_t>(~o.has);
     const uint16_t all_miss = s.and_mask & missing;
     if (all_miss & kNeedBitsBeforeSize) return first(all_miss);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 #include "domain/bridge_capabilities.hpp"
 #include "domain/entities.hpp"
@@ -39,13 +40,21 @@ inline constexpr int kNeedBitCount = static_cast<int>(NeedBit::kValidated) + 1;
 /// The bits that come before the size check in CanGenerate's order.
 inline constexpr uint16_t kNeedBitsBeforeSize = (1u << 5) - 1;
 
-/// What one request needs: sizes and required bits.
+/// A model's bit in a 16-bit filter: one of bits 0-14 by a hash of its name. A request's filter
+/// is the OR of its models' bits (kAnyModelBits when it lists none); a worker's is the OR of the
+/// models it serves plus kOfferAnyModelBit. No shared bit: no shared model, so the request fails
+/// on models; a shared bit may be a collision, which CanGenerate then decides.
+uint16_t ModelBit(std::string_view model);
+inline constexpr uint16_t kAnyModelBits = 0xFFFF;
+/// Set in every worker's filter and in no listed model's: "any model" requests always pass.
+inline constexpr uint16_t kOfferAnyModelBit = 0x8000;
+
+/// What one request needs: sizes, required bits and the filter of its models.
 struct MatchNeeds {
-    uint32_t size = 0;   // image: width × height; text: max_length
-    uint32_t size2 = 0;  // text: max_context_length; image: 0
-    uint16_t mask = 0;   // NeedBit bits
-    /// Set by the holder of a queue on the entries it counts by itself (not part of the request).
-    bool deferred = false;
+    uint32_t size = 0;                // image: width × height; text: max_length
+    uint32_t size2 = 0;               // text: max_context_length; image: 0
+    uint16_t mask = 0;                // NeedBit bits
+    uint16_t models = kAnyModelBits;  // ModelBit filter of the request's models
 };
 
 MatchNeeds NeedsOf(const Request& r);
@@ -59,21 +68,24 @@ struct MatchSummary {
     uint16_t and_mask = 0xFFFF;
     uint16_t or_mask = 0;
     uint64_t combos = 0;    // bit c set: some request's exact bits (ExactIndex) equal c
-    uint32_t deferred = 0;  // entries with MatchNeeds::deferred
+    uint32_t deferred = 0;  // entries marked deferred by the queue that holds them
+    uint16_t models = 0;    // OR of the requests' model filters
 };
 
 /// The six most common bits, whose combinations a summary tracks exactly.
 uint8_t ExactIndex(uint16_t mask);
-MatchSummary Leaf(const MatchNeeds& n);
+/// The summary of one entry; `deferred`: the queue holding it counts it apart (see the service).
+MatchSummary Leaf(const MatchNeeds& n, bool deferred = false);
 /// Folds `child` into `into`.
 void Combine(MatchSummary& into, const MatchSummary& child);
 
 /// What one worker offers, computed once per pop.
 struct WorkerOffer {
-    uint32_t size = 0;            // image: max_pixels; text: max_length
-    uint32_t size2 = 0;           // text: max_context_length
-    uint16_t has = 0;             // NeedBit bits this worker meets
-    uint64_t allowed_combos = 0;  // exact-bit combinations contained in `has`
+    uint32_t size = 0;                    // image: max_pixels; text: max_length
+    uint32_t size2 = 0;                   // text: max_context_length
+    uint16_t has = 0;                     // NeedBit bits this worker meets
+    uint16_t models = kOfferAnyModelBit;  // ModelBit filter of the served models
+    uint64_t allowed_combos = 0;          // exact-bit combinations contained in `has`
     bool text = false;
     SkipReason bit_reason[kNeedBitCount] = {};  // reported when the bit is missing
 };
@@ -83,13 +95,15 @@ WorkerOffer OfferOf(const Worker& w, const Capabilities& caps, bool owner_truste
 
 /// False when no request summarised by `s` can be taken by the worker offering `o`.
 inline bool MayTake(const MatchSummary& s, const WorkerOffer& o) {
-    return s.count > 0 && s.min_size <= o.size && (!o.text || s.min_size2 <= o.size2) &&
-           (s.and_mask & ~o.has) == 0 && (s.combos & o.allowed_combos) != 0;
+    return s.count > 0 && (s.models & o.models) != 0 && s.min_size <= o.size &&
+           (!o.text || s.min_size2 <= o.size2) && (s.and_mask & ~o.has) == 0 &&
+           (s.combos & o.allowed_combos) != 0;
 }
 
-/// The reason to count the requests of a subtree that MayTake refused: the first bit all of them
-/// miss, else the size, else the first bit any of them misses. Exact when the subtree fails for
-/// one reason; otherwise one of the reasons its requests fail on.
+/// The reason to count the requests of a subtree that MayTake refused: models when none of them
+/// lists a model the worker serves, else the first bit all of them miss, else the size, else the
+/// first bit any of them misses. Exact when the subtree fails for one reason; otherwise one of the
+/// reasons its requests fail on.
 SkipReason PrunedReason(const MatchSummary& s, const WorkerOffer& o);
 
 }  // namespace horde::domain

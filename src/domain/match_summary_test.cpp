@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ public:
         r.slow_workers = !Coin(0.3);
         r.extra_slow_workers = Coin(0.3);
         r.validated_backends = Coin(0.5);
+        r.models = PickModels(kind, Coin(0.2) ? 0 : Between(1, 3));
         if (kind == GenKind::kImage) {
             r.image.width = 64 * Between(4, 24);
             r.image.height = 64 * Between(4, 24);
@@ -55,6 +57,12 @@ public:
         p.nsfw = Coin();
         p.allow_unsafe_ipaddr = Coin();
         p.extra_slow_worker = Coin(0.2);
+        for (const std::string_view m : PickModels(kind, Coin(0.05) ? 0 : Between(1, 4))) {
+            p.models.emplace_back(m);
+        }
+        if (kind == GenKind::kImage && Coin(0.05)) {
+            p.models.emplace_back("horde_special_x");
+        }
         if (kind == GenKind::kImage) {
             const char* agents[] = {"AI Horde Worker reGen:1.0.0:x",
                                     "AI Horde Worker reGen:9.0.2:x", "AI Horde Worker:10:x",
@@ -76,12 +84,25 @@ public:
         return w;
     }
 
+    /// `count` distinct names out of a pool of 20 per kind (more than the filter's 15 bits).
+    CompactStringList PickModels(GenKind kind, int count) {
+        std::vector<std::string> names;
+        while (static_cast<int>(names.size()) < count) {
+            std::string m = (kind == GenKind::kImage ? "Model " : "koboldcpp/LM-") +
+                            std::to_string(Between(0, 19));
+            if (std::find(names.begin(), names.end(), m) == names.end()) {
+                names.push_back(std::move(m));
+            }
+        }
+        return CompactStringList(names);
+    }
+
 private:
     std::mt19937 rng_;
 };
 
 SkipReason Generate(const Request& r, const Worker& w, const Capabilities& caps, bool owner_trusted,
-                    bool slow, bool requester_trusted) {
+                    bool slow, bool requester_trusted, bool models_prechecked = false) {
     const MatchContext ctx{
         .worker = w,
         .caps = caps,
@@ -92,7 +113,7 @@ SkipReason Generate(const Request& r, const Worker& w, const Capabilities& caps,
         .requester_is_priority = false,
         .requester_available = Kudos::FromWhole(1000),
         .models = RequestModelTraits{},
-        .models_prechecked = true,
+        .models_prechecked = models_prechecked,
     };
     return CanGenerate(r, ctx);
 }
@@ -101,6 +122,8 @@ TEST(MatchSummaryTest, RefusesOnlyWhatCanGenerateRefusesWithTheSameReason) {
     Randomizer rnd(20261126);
     int refused = 0;
     int taken = 0;
+    int exact = 0;
+    int models_pruned = 0;
     for (int i = 0; i < 20000; ++i) {
         const GenKind kind = rnd.Coin() ? GenKind::kImage : GenKind::kText;
         const Request r = rnd.MakeRequest(kind);
@@ -115,8 +138,16 @@ TEST(MatchSummaryTest, RefusesOnlyWhatCanGenerateRefusesWithTheSameReason) {
         const SkipReason expected = Generate(r, w, caps, owner_trusted, slow, true);
         if (!MayTake(leaf, offer)) {
             ++refused;
+            models_pruned += (leaf.models & offer.models) == 0 ? 1 : 0;
             ASSERT_NE(expected, SkipReason::kNone) << "iteration " << i;
-            EXPECT_EQ(PrunedReason(leaf, offer), expected) << "iteration " << i;
+            // The reason is exact unless the models fail and so does a bit whose filter bits
+            // collide; pops count reasons only in the queues of served models.
+            const bool models_pass =
+                Generate(r, w, caps, owner_trusted, slow, true, true) == expected;
+            if (models_pass || (leaf.models & offer.models) == 0) {
+                EXPECT_EQ(PrunedReason(leaf, offer), expected) << "iteration " << i;
+                ++exact;
+            }
             // And for any requester.
             EXPECT_NE(Generate(r, w, caps, owner_trusted, slow, false), SkipReason::kNone);
         } else {
@@ -125,6 +156,8 @@ TEST(MatchSummaryTest, RefusesOnlyWhatCanGenerateRefusesWithTheSameReason) {
     }
     // Both sides were exercised.
     EXPECT_GT(refused, 5000);
+    EXPECT_GT(exact, 4000);
+    EXPECT_GT(models_pruned, 1000);
     EXPECT_GT(taken, 1000);
 }
 
@@ -148,6 +181,44 @@ TEST(MatchSummaryTest, SubtreeRefusedOnlyWhenEveryRequestInItIsRefused) {
             EXPECT_TRUE(MayTake(subtree, offer)) << "iteration " << i;
         }
     }
+}
+
+TEST(MatchSummaryTest, ModelFilterRefusesOtherModelsAndPassesAnyModel) {
+    // Two names whose bits differ (found, not assumed: the filter is a hash).
+    std::string served = "Model A";
+    std::string other;
+    for (int i = 0; other.empty(); ++i) {
+        const std::string candidate = "Model " + std::to_string(i);
+        if (ModelBit(candidate) != ModelBit(served)) other = candidate;
+    }
+    Worker w;
+    w.kind = GenKind::kImage;
+    w.profile.max_pixels = 1024 * 1024;
+    w.profile.models = {served};
+    const WorkerOffer offer = OfferOf(w, ResolveCapabilities(w.profile), true, false);
+    Request r;
+    r.kind = GenKind::kImage;
+    r.image.width = r.image.height = 512;
+    r.models = {other};
+    EXPECT_FALSE(MayTake(Leaf(NeedsOf(r)), offer));
+    EXPECT_EQ(PrunedReason(Leaf(NeedsOf(r)), offer), SkipReason::kModels);
+    r.models = {other, served};
+    EXPECT_TRUE(MayTake(Leaf(NeedsOf(r)), offer));
+    r.models = {};  // any model
+    EXPECT_TRUE(MayTake(Leaf(NeedsOf(r)), offer));
+    // A subtree of other-model requests is refused; one any-model request lets it through.
+    Request other_only = r;
+    other_only.models = {other};
+    MatchSummary subtree = Leaf(NeedsOf(other_only));
+    EXPECT_FALSE(MayTake(subtree, offer));
+    Combine(subtree, Leaf(NeedsOf(r)));
+    EXPECT_TRUE(MayTake(subtree, offer));
+    // A worker serving nothing still passes any-model requests, and only those.
+    w.profile.models.clear();
+    const WorkerOffer none = OfferOf(w, ResolveCapabilities(w.profile), true, false);
+    EXPECT_TRUE(MayTake(Leaf(NeedsOf(r)), none));
+    r.models = {served};
+    EXPECT_FALSE(MayTake(Leaf(NeedsOf(r)), none));
 }
 
 TEST(MatchSummaryTest, EmptySummaryIsRefusedAndSizesUseTheirOwnReasons) {

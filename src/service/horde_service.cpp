@@ -198,19 +198,22 @@ void Enqueue(State& st, const domain::Request& r) {
     st.queue_by_user[k][r.user.value()].insert({key, ref});
     const int64_t n = r.n;
     size_t i = 0;
+    uint16_t listed_before = 0;  // filter of the models listed before `it`
     for (auto it = r.models.begin(); it != r.models.end(); ++it, ++i) {
         const std::string_view m = *it;
         if (std::find(r.models.begin(), it, m) == it) {
             // The queue of the first listed model counts the request when a pop finds nothing;
             // the later ones defer to it (see deferred_by_model).
             QueuedRef entry = ref;
-            entry.needs.deferred = i > 0;
+            entry.deferred = i > 0;
             entry.listed_index = static_cast<uint16_t>(std::min<size_t>(i, UINT16_MAX));
             Slot(st.queue_by_model[k], m).insert({key, entry});
-            if (entry.needs.deferred) {
+            if (entry.deferred) {
+                entry.needs.models = listed_before;
                 Slot(st.deferred_by_model[k], m).emplace(key, entry);
             }
         }
+        listed_before |= domain::ModelBit(m);
         auto& mt = Slot(st.model_totals[k], m);
         mt.jobs += n;
         mt.things += r.things * n;

@@ -1216,7 +1216,11 @@ TEST_F(HordeServiceTest, RandomQueueDrainsEveryMatchAndCountsEveryRequestOnceWhe
     std::mt19937 rng(4242);
     auto coin = [&](double p) { return std::bernoulli_distribution(p)(rng); };
     auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-    const std::vector<std::string> models = {"model_a", "model_b", "model_c", "model_d"};
+    // More models than the 15 bits of the model filter (domain::ModelBit): some share a bit.
+    std::vector<std::string> models;
+    for (int i = 0; i < 20; ++i) {
+        models.push_back("model_" + std::to_string(i));
+    }
     std::vector<domain::User> users;
     for (int i = 0; i < 40; ++i) {
         users.push_back(NewUser("user" + std::to_string(i), 100000));
@@ -1240,11 +1244,13 @@ TEST_F(HordeServiceTest, RandomQueueDrainsEveryMatchAndCountsEveryRequestOnceWhe
         queued[id] = {r, r.jobs};
         Advance(1);
     }
-    const auto owner = NewUser("owner");
-    for (int wi = 0; wi < 24; ++wi) {
+    const auto stranger = NewUser("owner");
+    for (int wi = 0; wi < 48; ++wi) {
+        // Half the workers belong to a requester: their pops search its queue first.
+        const domain::User& owner = wi % 2 == 0 ? stranger : users[static_cast<size_t>(wi) % 40];
         domain::WorkerProfile p = ImageProfile();
         p.models.clear();
-        std::sample(models.begin(), models.end(), std::back_inserter(p.models), pick(1, 3), rng);
+        std::sample(models.begin(), models.end(), std::back_inserter(p.models), pick(1, 6), rng);
         if (coin(0.4)) {
             p.models.push_back(p.models.back());  // listed twice
         }
@@ -1293,6 +1299,14 @@ TEST_F(HordeServiceTest, RandomQueueDrainsEveryMatchAndCountsEveryRequestOnceWhe
             auto it = queued.find(pop.request->id.value());
             ASSERT_NE(it, queued.end());
             EXPECT_TRUE(can_take(it->second.first)) << "worker " << wi;
+            if (pop.request->user != owner.id) {
+                // The owner's own requests go first: none it can take is left.
+                for (const auto& [id, entry] : queued) {
+                    EXPECT_TRUE(entry.first.user != owner.id || entry.second == 0 ||
+                                !can_take(entry.first))
+                        << "worker " << wi << " passed over its owner's " << id;
+                }
+            }
             it->second.second -= static_cast<int>(pop.jobs.size());
             ASSERT_GE(it->second.second, 0);
         }

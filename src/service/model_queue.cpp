@@ -49,7 +49,7 @@ struct Counter {
             }
             In(n.get_l_child());
             const QueuedRef& ref = (**n).second;
-            if (!ref.needs.deferred) {
+            if (!ref.deferred) {
                 const domain::MatchSummary leaf = domain::Leaf(ref.needs);
                 Add(domain::MayTake(leaf, offer) ? judge(ref) : domain::PrunedReason(leaf, offer),
                     1);
@@ -65,7 +65,7 @@ QueuedRef MakeQueuedRef(const domain::Request& r) {
     return QueuedRef{&r,
                      r.kind == domain::GenKind::kImage ? domain::ImageModelTraits(r.models)
                                                        : domain::RequestModelTraits{},
-                     0, domain::NeedsOf(r)};
+                     false, 0, domain::NeedsOf(r)};
 }
 
 const ModelTreeEntry* FirstTakeable(const ModelTree& tree, const std::optional<QueueKey>& after,

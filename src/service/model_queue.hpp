@@ -36,6 +36,8 @@ inline constexpr int64_t kAgingMilliPerMs = 5;
 struct QueuedRef {
     const domain::Request* request = nullptr;
     domain::RequestModelTraits traits;
+    /// Set by the holder of a queue on the entries it counts apart (see State::deferred_by_model).
+    bool deferred = false;
     /// In the queue of r.models[listed_index] (0 in the other queues).
     uint16_t listed_index = 0;
     domain::MatchNeeds needs;
@@ -52,7 +54,7 @@ struct SubtreeSummaryUpdate {
     using metadata_type = domain::MatchSummary;
 
     void operator()(NodeItr it, NodeCItr end) const {
-        domain::MatchSummary s = domain::Leaf((*it)->second.needs);
+        domain::MatchSummary s = domain::Leaf((*it)->second.needs, (*it)->second.deferred);
         const NodeItr left = it.get_l_child();
         const NodeItr right = it.get_r_child();
         if (left != end) {
