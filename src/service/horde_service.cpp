@@ -300,6 +300,19 @@ void TrackProcessing(State& st, const domain::Job& j, int sign) {
     t.processing_things += sign * ThingsOfRequest(st, j);
 }
 
+/// Adds or replaces a job in memory (a PutJob, or a job its ClaimSlots hands out).
+void PutJobInMemory(State& st, const domain::Job& j) {
+    auto it = st.jobs.find(j.id.value());
+    if (it != st.jobs.end()) {
+        TrackProcessing(st, it->second, -1);
+        it->second = j;
+    } else {
+        st.jobs_by_request[j.request.value()].push_back(j.id.value());
+        it = st.jobs.emplace(j.id.value(), j).first;
+    }
+    TrackProcessing(st, it->second, +1);
+}
+
 /// Whether a worker change matters to the roster (who is online and what they can do).
 bool RosterRelevant(const domain::Worker& a, const domain::Worker& b) {
     return a.profile != b.profile || a.paused != b.paused || a.maintenance != b.maintenance ||
@@ -380,6 +393,9 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
                 Enqueue(st, cur);
             }
             st.expiries.Add(cur);
+            for (const auto& j : cs->jobs) {
+                PutJobInMemory(st, j);
+            }
         } else if (const auto* dr = std::get_if<store::DeleteRequest>(&m)) {
             auto it = st.requests.find(KeyOf(dr->id.value()));
             if (it == st.requests.end()) {
@@ -404,16 +420,7 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             }
             st.requests.erase(it);
         } else if (const auto* pj = std::get_if<store::PutJob>(&m)) {
-            const auto& j = pj->job;
-            auto it = st.jobs.find(j.id.value());
-            if (it != st.jobs.end()) {
-                TrackProcessing(st, it->second, -1);
-                it->second = j;
-            } else {
-                st.jobs_by_request[j.request.value()].push_back(j.id.value());
-                it = st.jobs.emplace(j.id.value(), j).first;
-            }
-            TrackProcessing(st, it->second, +1);
+            PutJobInMemory(st, pj->job);
         } else if (const auto* pe = std::get_if<store::PostEntry>(&m)) {
             for (const auto& p : pe->entry.postings) {
                 st.balances[p.account] += p.amount.milli();

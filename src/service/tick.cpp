@@ -94,14 +94,16 @@ void HordeService::Tick() {
             if (!r.source_mask.empty() && !r.source_mask.view().starts_with("http")) {
                 names.push_back(r.source_mask.str());
             }
+            store::DeleteRequest deletion{RequestId(id), {}};
             auto jit = st.jobs_by_request.find(id);
             if (jit != st.jobs_by_request.end()) {
                 for (const auto& jid : jit->second) {
                     names.push_back(jid + ".webp");
+                    deletion.jobs.emplace_back(jid);
                 }
             }
             store::Batch b;
-            b.Add(store::DeleteRequest{RequestId(id)});
+            b.Add(std::move(deletion));
             if (auto s = Commit(b); !s) {
                 spdlog::error("could not delete request {}: {}", id, s.error().message);
                 continue;

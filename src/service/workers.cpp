@@ -435,15 +435,15 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
         j.start = now;
         j.ttl_s = ttl;
         out.jobs.push_back(j);
-        b.Add(store::PutJob{j});
     }
     r.n -= count;
     r.expiry =
         now + std::chrono::seconds(w.profile.extra_slow_worker ? 3600 : domain::kRequestLifetimeS);
-    // Fails the whole batch if the slots are gone meanwhile (another node's pop). It also reads
-    // the params back for the payload, inside the writer's transaction.
+    // The claim writes the jobs with the request's new n and expiry. It fails the whole batch if
+    // the slots are gone meanwhile (another node's pop), and reads the params back for the
+    // payload, inside the writer's transaction.
     auto params = std::make_shared<std::string>();
-    b.Add(store::ClaimSlots{r.id, expected_n, r.n, r.expiry, params});
+    b.Add(store::ClaimSlots{r.id, expected_n, r.n, r.expiry, params, out.jobs});
     const auto ticket = CommitAsync(b);
     if (write_worker) {
         st.checkin_written[w.id.value()] = now;

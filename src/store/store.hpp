@@ -35,9 +35,11 @@ struct DeleteWorker {
 struct PutRequest {
     domain::Request request;
 };
-/// Deletes the request, its jobs, and everything derived from them.
+/// Deletes the request and its jobs, which it names (a store need not find a request's jobs by
+/// itself; the SQLite store keeps no index for that, and Load drops jobs left without request).
 struct DeleteRequest {
     RequestId id;
+    std::vector<JobId> jobs;
 };
 struct PutJob {
     domain::Job job;
@@ -55,17 +57,23 @@ struct PutSetting {
     std::string key;
     std::string value;
 };
-/// The atomic claim of a request's slots, what a pop writes for the request: the batch fails
-/// (nothing written) unless the stored `n` is still `expected_n`; then `n` and `expiry` take the
-/// new values and the rest of the row is left as it is. When `params_out` is set it receives the
+/// The atomic claim of a request's slots, what a pop writes: the jobs it hands out, and the
+/// request's new `n` and `expiry` (the rest of the request is left as it is). The batch fails
+/// (nothing written) when the request is gone, or when a store that can tell (one shared by
+/// several nodes, the in-memory test store) finds its `n` no longer `expected_n`; the SQLite
+/// store has one writer, the service, which checked it. When `params_out` is set it receives the
 /// request's stored params, read in the same transaction (memory keeps no copy of them, and a
 /// job's payload needs them).
+///
+/// The SQLite store appends a claim (the jobs' rows carry the new n and expiry) rather than
+/// rewriting the request's row, and folds the newest claim into the request when it loads.
 struct ClaimSlots {
     RequestId request;
     int expected_n = 0;
     int n = 0;
     TimePoint expiry;
     std::shared_ptr<std::string> params_out;
+    std::vector<domain::Job> jobs;
 };
 
 /// Browser sessions and invite links (keyed by their token hash).

@@ -91,18 +91,23 @@ Status ApplyOne(Tables& t, const store::PutRequest& m) {
 
 Status ApplyOne(Tables& t, const store::DeleteRequest& m) {
     t.requests.erase(m.id.value());
-    std::erase_if(t.jobs, [&](const auto& kv) { return kv.second.value.request == m.id; });
+    for (const JobId& job : m.jobs) {
+        t.jobs.erase(job.value());
+    }
     return Ok();
 }
 
-Status ApplyOne(Tables& t, const store::PutJob& m) {
-    const domain::Job& j = m.job;
+void PutJobRow(Tables& t, const domain::Job& j) {
     auto it = t.jobs.find(j.id.value());
     if (it == t.jobs.end()) {
         t.jobs.emplace(j.id.value(), Tables::Row<domain::Job>{t.next_rowid++, j});
     } else {
         it->second.value = j;
     }
+}
+
+Status ApplyOne(Tables& t, const store::PutJob& m) {
+    PutJobRow(t, m.job);
     return Ok();
 }
 
@@ -163,15 +168,11 @@ Status ApplyOne(Tables& t, const store::ClaimSlots& m) {
     if (m.params_out) {
         *m.params_out = std::string(it->second.params_json.view());
     }
-    return Ok();
-}
-
-/// The deferred foreign key jobs.request_id → requests.id, checked when the batch ends.
-Status CheckJobsHaveRequests(const Tables& t) {
-    for (const auto& [id, row] : t.jobs) {
-        if (!t.requests.contains(row.value.request.value())) {
-            return MakeError(ErrorCode::kStoreUnavailable, "FOREIGN KEY constraint failed");
+    for (const domain::Job& j : m.jobs) {
+        if (j.request != m.request) {
+            return MakeError(ErrorCode::kBadRequest, "a claim's job is of another request");
         }
+        PutJobRow(t, j);
     }
     return Ok();
 }
@@ -213,7 +214,6 @@ Status MemoryStore::Apply(const store::Batch& batch) {
     for (const store::Mutation& m : batch.mutations) {
         HORDE_TRY_STATUS(std::visit([&](const auto& one) { return ApplyOne(*draft, one); }, m));
     }
-    HORDE_TRY_STATUS(CheckJobsHaveRequests(*draft));
     tables_ = std::move(draft);
     ++committed_;
     return Ok();
@@ -238,6 +238,9 @@ Result<store::Snapshot> MemoryStore::Load() {
                          std::forward_as_tuple(ToUnixMillis(b.created), b.seq, b.id.value());
               });
     s.jobs = ByRowid(t.jobs);
+    std::erase_if(s.jobs, [&](const domain::Job& j) {
+        return !t.requests.contains(j.request.value());  // its request was deleted
+    });
     s.balances_milli = t.balances;
     s.user_stats = t.user_stats;
     s.settings = t.settings;

@@ -5,13 +5,14 @@
 //  - Apply() is atomic: the batch runs against a copy of the tables, which replaces them only
 //    when every mutation succeeded.
 //  - ClaimSlots fails the batch unless the request exists with exactly `expected_n`, then sets
-//    its n and expiry (and hands out its params); it sees earlier mutations of the same batch.
+//    its n and expiry, adds its jobs (and hands out its params); it sees earlier mutations of
+//    the same batch. (The SQLite store cannot check `expected_n`: see store.hpp.)
 //  - PostEntry fails the batch for an unbalanced entry ("unbalanced ledger entry <key>") or a key
 //    already in the ledger ("duplicate ledger key <key>"), both kBadRequest. Each posting adds to
 //    its account's balance and, when it names a stat and the account is "user:<id>" or
 //    "escrow:<id>", to that user's "kudos.<stat>" statistic.
-//  - DeleteRequest cascades to the request's jobs. A job must reference an existing request when
-//    the batch ends (the SQLite foreign key is deferred), else kStoreUnavailable.
+//  - DeleteRequest deletes the request and the jobs it names. Load() leaves out jobs whose
+//    request is gone.
 //  - users.api_key_hash (when non-empty) and workers.name are unique: a clash is
 //    kStoreUnavailable.
 //  - Load() orders users by id, workers and jobs by first insertion, requests by (created, seq,

@@ -145,22 +145,21 @@ TEST(MemoryStoreTest, UnbalancedEntryIsRejected) {
     EXPECT_EQ(s.committed_batches(), 0);
 }
 
-TEST(MemoryStoreTest, ClaimSlotsChecksNAndSeesEarlierMutations) {
+TEST(MemoryStoreTest, ClaimSlotsChecksNAddsItsJobsAndSeesEarlierMutations) {
     MemoryStore s;
     domain::Request r = SimpleRequest("r", 3);
     r.params_json = R"({"n":1})";
     auto params = std::make_shared<std::string>();
     Batch b;
     b.Add(store::PutRequest{r});
-    b.Add(store::ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr});
-    b.Add(store::ClaimSlots{RequestId("r"), 2, 1, r.expiry + std::chrono::seconds(5), params});
-    b.Add(store::PutJob{SimpleJob("j1", "r")});
+    b.Add(store::ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr, {SimpleJob("j1", "r")}});
+    b.Add(store::ClaimSlots{
+        RequestId("r"), 2, 1, r.expiry + std::chrono::seconds(5), params, {SimpleJob("j2", "r")}});
     ASSERT_TRUE(s.Apply(b));
     EXPECT_EQ(*params, R"({"n":1})");
 
     Batch stale;
-    stale.Add(store::ClaimSlots{RequestId("r"), 2, 1, r.expiry, nullptr});
-    stale.Add(store::PutJob{SimpleJob("j2", "r")});
+    stale.Add(store::ClaimSlots{RequestId("r"), 2, 1, r.expiry, nullptr, {SimpleJob("j3", "r")}});
     const Status st = s.Apply(stale);
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, ErrorCode::kBadRequest);
@@ -169,40 +168,32 @@ TEST(MemoryStoreTest, ClaimSlotsChecksNAndSeesEarlierMutations) {
     EXPECT_EQ(snap.requests.at(0).n, 1);
     EXPECT_EQ(snap.requests.at(0).expiry, r.expiry + std::chrono::seconds(5));
     EXPECT_EQ(snap.requests.at(0).prompt, r.prompt);
-    EXPECT_EQ(snap.jobs.size(), 1u);
-    EXPECT_FALSE(s.Apply(One(store::ClaimSlots{RequestId("missing"), 0, 0, r.expiry, nullptr})));
+    ASSERT_EQ(snap.jobs.size(), 2u);
+    EXPECT_EQ(snap.jobs[1].id.value(), "j2");
+    EXPECT_FALSE(
+        s.Apply(One(store::ClaimSlots{RequestId("missing"), 0, 0, r.expiry, nullptr, {}})));
+    EXPECT_FALSE(s.Apply(
+        One(store::ClaimSlots{RequestId("r"), 1, 0, r.expiry, nullptr, {SimpleJob("j4", "x")}})));
 }
 
-TEST(MemoryStoreTest, DeleteRequestCascadesToItsJobsOnly) {
+TEST(MemoryStoreTest, DeleteRequestDeletesTheJobsItNamesAndLoadLeavesOutJobsWithoutRequest) {
     MemoryStore s;
     Batch b;
+    b.Add(store::PutJob{SimpleJob("j0", "r0")});  // may precede its request in a batch
+    b.Add(store::PutRequest{SimpleRequest("r0", 1)});
     b.Add(store::PutRequest{SimpleRequest("r1", 2)});
     b.Add(store::PutRequest{SimpleRequest("r2", 1)});
     b.Add(store::PutJob{SimpleJob("j1", "r1")});
     b.Add(store::PutJob{SimpleJob("j2", "r1")});
     b.Add(store::PutJob{SimpleJob("j3", "r2")});
+    b.Add(store::PutJob{SimpleJob("j4", "missing")});
     ASSERT_TRUE(s.Apply(b));
-    ASSERT_TRUE(s.Apply(One(store::DeleteRequest{RequestId("r1")})));
+    ASSERT_TRUE(s.Apply(One(store::DeleteRequest{RequestId("r1"), {JobId("j1")}})));
     const store::Snapshot snap = LoadOk(s);
-    ASSERT_EQ(snap.requests.size(), 1u);
-    EXPECT_EQ(snap.requests[0].id.value(), "r2");
-    ASSERT_EQ(snap.jobs.size(), 1u);
-    EXPECT_EQ(snap.jobs[0].id.value(), "j3");
-}
-
-TEST(MemoryStoreTest, JobNeedsItsRequestWhenTheBatchEnds) {
-    MemoryStore s;
-    Batch ok;
-    ok.Add(store::PutJob{SimpleJob("j1", "r1")});
-    ok.Add(store::PutRequest{SimpleRequest("r1", 1)});
-    ASSERT_TRUE(s.Apply(ok));
-    Batch orphan;
-    orphan.Add(store::PutSetting{"k", "v"});
-    orphan.Add(store::PutJob{SimpleJob("j2", "missing")});
-    const Status st = s.Apply(orphan);
-    ASSERT_FALSE(st);
-    EXPECT_EQ(st.error().code, ErrorCode::kStoreUnavailable);
-    EXPECT_TRUE(LoadOk(s).settings.empty());
+    ASSERT_EQ(snap.requests.size(), 2u);
+    ASSERT_EQ(snap.jobs.size(), 2u);
+    EXPECT_EQ(snap.jobs[0].id.value(), "j0");
+    EXPECT_EQ(snap.jobs[1].id.value(), "j3");
 }
 
 TEST(MemoryStoreTest, UniqueWorkerNamesAndKeyHashes) {

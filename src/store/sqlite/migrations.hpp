@@ -117,6 +117,30 @@ UPDATE requests SET client_agent = coalesce(json_extract(data, '$.client_agent')
                     data = json_remove(data, '$.client_agent', '$.ipaddr');
 )sql";
 
+/// Claims appended instead of updated in place (issue 6): a pop's claim is written as the rows of
+/// the jobs it hands out, each carrying the request's new `n` and expiry under a write sequence
+/// number, rather than as an update of the request's row; a request row records the sequence
+/// number of its own last full write, and Load keeps whichever is newer. Jobs lose their foreign
+/// key and request index (a request's deletion names its jobs): a pop then writes only pages at
+/// the end of the jobs table and of its id index, where the next pop writes too.
+inline constexpr const char* kV005AppendedClaims = R"sql(
+CREATE TABLE jobs_v5 (
+    id TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    data TEXT NOT NULL,
+    claim_seq INTEGER NOT NULL DEFAULT 0,  -- 0: the job carries no claim
+    claim_n INTEGER NOT NULL DEFAULT 0,
+    claim_expiry_ms INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO jobs_v5 (id, request_id, worker_id, state, data)
+    SELECT id, request_id, worker_id, state, data FROM jobs ORDER BY rowid;
+DROP TABLE jobs;
+ALTER TABLE jobs_v5 RENAME TO jobs;
+ALTER TABLE requests ADD COLUMN write_seq INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
     int version;
     const char* name;
@@ -124,11 +148,12 @@ struct Migration {
 };
 
 /// Ascending by version, without gaps.
-inline constexpr std::array<Migration, 4> kMigrations{{
+inline constexpr std::array<Migration, 5> kMigrations{{
     {1, "init", kV001Init},
     {2, "web_accounts", kV002WebAccounts},
     {3, "request_params", kV003RequestParams},
     {4, "request_origin", kV004RequestOrigin},
+    {5, "appended_claims", kV005AppendedClaims},
 }};
 
 inline constexpr int kLatestVersion = kMigrations.back().version;

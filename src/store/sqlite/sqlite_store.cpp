@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -78,20 +79,32 @@ constexpr const char* kUpsertWorker =
 constexpr const char* kDeleteWorker = "DELETE FROM workers WHERE id = ?";
 constexpr const char* kUpsertRequest =
     "INSERT INTO requests (id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params, "
-    "client_agent, ipaddr) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "client_agent, ipaddr, write_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id, "
     "n = excluded.n, jobs = excluded.jobs, created_ms = excluded.created_ms, "
     "expiry_ms = excluded.expiry_ms, seq = excluded.seq, data = excluded.data, "
+    "write_seq = excluded.write_seq, "
     "params = CASE excluded.params WHEN '' THEN requests.params ELSE excluded.params END, "
     "client_agent = CASE excluded.client_agent WHEN '' THEN requests.client_agent "
     "ELSE excluded.client_agent END, "
     "ipaddr = CASE excluded.ipaddr WHEN '' THEN requests.ipaddr ELSE excluded.ipaddr END";
 constexpr const char* kSelectRequestParams = "SELECT params FROM requests WHERE id = ?";
-// Its jobs go by ON DELETE CASCADE.
 constexpr const char* kDeleteRequest = "DELETE FROM requests WHERE id = ?";
-constexpr const char* kClaimSlots =
-    "UPDATE requests SET n = ?, expiry_ms = ? WHERE id = ? AND n = ? RETURNING params";
+constexpr const char* kDeleteJob = "DELETE FROM jobs WHERE id = ?";
+/// A job handed out by a claim, carrying it (see ClaimSlots in store.hpp).
+constexpr const char* kInsertClaimedJob =
+    "INSERT INTO jobs (id, request_id, worker_id, state, data, claim_seq, claim_n, "
+    "claim_expiry_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kUpdateRequestSlots =
+    "UPDATE requests SET n = ?, expiry_ms = ?, write_seq = ? WHERE id = ?";
+/// The highest write sequence number in the file (requests' full writes, claims).
+constexpr const char* kSelectWriteSeq =
+    "SELECT max(coalesce((SELECT max(write_seq) FROM requests), 0), "
+    "coalesce((SELECT max(claim_seq) FROM jobs), 0))";
+/// Jobs whose request is gone (a deletion that did not name them all).
+constexpr const char* kDeleteOrphanJobs =
+    "DELETE FROM jobs WHERE request_id NOT IN (SELECT id FROM requests)";
 constexpr const char* kUpsertJob =
     "INSERT INTO jobs (id, request_id, worker_id, state, data) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET request_id = excluded.request_id, "
@@ -133,9 +146,10 @@ constexpr const char* kSelectWorkers =
     "SELECT id, name, owner, kind, data FROM workers ORDER BY rowid";
 constexpr const char* kSelectRequests =
     "SELECT id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params, client_agent, "
-    "ipaddr FROM requests ORDER BY created_ms, seq, id";
+    "ipaddr, write_seq FROM requests ORDER BY created_ms, seq, id";
 constexpr const char* kSelectJobs =
-    "SELECT id, request_id, worker_id, state, data FROM jobs ORDER BY rowid";
+    "SELECT id, request_id, worker_id, state, data, claim_seq, claim_n, claim_expiry_ms "
+    "FROM jobs ORDER BY rowid";
 constexpr const char* kSelectBalances = "SELECT account, balance_milli FROM balances";
 constexpr const char* kSelectUserStats = "SELECT user_id, stat, value FROM user_stats";
 constexpr const char* kSelectSettings = "SELECT key, value FROM settings";
@@ -294,8 +308,14 @@ public:
         return query.Run();
     }
 
+    /// Write sequence numbers order a request's full writes and its claims (ClaimSlots): each
+    /// takes the next one, and Load keeps the newest. Only this connection writes requests.
+    int64_t NextWriteSeq() { return ++write_seq_; }
+    void SetWriteSeq(int64_t last) { write_seq_ = last; }
+
 private:
     DbHandle db_;
+    int64_t write_seq_ = 0;
     std::map<std::string, StmtHandle, std::less<>> cache_;
 };
 
@@ -915,10 +935,15 @@ Status ApplyOne(Connection& c, const PutRequest& m) {
         .BindText(r.params_json)
         .BindText(r.client_agent)
         .BindText(r.ipaddr)
+        .BindInt(c.NextWriteSeq())
         .Run();
 }
 
 Status ApplyOne(Connection& c, const DeleteRequest& m) {
+    for (const JobId& job : m.jobs) {
+        HORDE_TRY(auto q, c.Prepare(kDeleteJob));
+        HORDE_TRY_STATUS(q.BindText(job.value()).Run());
+    }
     HORDE_TRY(auto q, c.Prepare(kDeleteRequest));
     return q.BindText(m.id.value()).Run();
 }
@@ -1020,20 +1045,44 @@ Status ApplyOne(Connection& c, const PutInvite& m) {
         .Run();
 }
 
+// Appends the claim's jobs, each carrying it; the request's row is only read (for its params).
 Status ApplyOne(Connection& c, const ClaimSlots& m) {
-    HORDE_TRY(auto q, c.Prepare(kClaimSlots));
-    HORDE_TRY(const bool claimed, q.BindInt(m.n)
-                                      .BindInt(ToUnixMillis(m.expiry))
-                                      .BindText(m.request.value())
-                                      .BindInt(m.expected_n)
-                                      .Step());
-    if (!claimed) {
-        return MakeError(ErrorCode::kBadRequest, "precondition failed");
+    {
+        HORDE_TRY(auto q, c.Prepare(kSelectRequestParams));
+        HORDE_TRY(const bool found, q.BindText(m.request.value()).Step());
+        if (!found) {
+            return MakeError(ErrorCode::kBadRequest, "precondition failed: no such request");
+        }
+        if (m.params_out) {
+            *m.params_out = q.Text(0);
+        }
+        HORDE_TRY_STATUS(q.Run());  // finish the statement before the next one
     }
-    if (m.params_out) {
-        *m.params_out = q.Text(0);
+    const int64_t seq = c.NextWriteSeq();
+    if (m.jobs.empty()) {  // nothing to carry it: update the row
+        HORDE_TRY(auto q, c.Prepare(kUpdateRequestSlots));
+        return q.BindInt(m.n)
+            .BindInt(ToUnixMillis(m.expiry))
+            .BindInt(seq)
+            .BindText(m.request.value())
+            .Run();
     }
-    return q.Run();  // finish the statement before the next one
+    for (const domain::Job& j : m.jobs) {
+        if (j.request != m.request) {
+            return MakeError(ErrorCode::kBadRequest, "a claim's job is of another request");
+        }
+        HORDE_TRY(auto q, c.Prepare(kInsertClaimedJob));
+        HORDE_TRY_STATUS(q.BindText(j.id.value())
+                             .BindText(j.request.value())
+                             .BindText(j.worker.value())
+                             .BindText(JobStateName(j.state))
+                             .BindText(EncodeData(j))
+                             .BindInt(seq)
+                             .BindInt(m.n)
+                             .BindInt(ToUnixMillis(m.expiry))
+                             .Run());
+    }
+    return Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1134,11 +1183,54 @@ Result<int64_t> ScalarInt(Connection& c, std::string_view sql, int col = 0) {
     return q.Int(col);
 }
 
+/// Reads the requests and their jobs, folding into each request the newest claim its jobs carry
+/// when it is newer than the request's own last full write. Jobs of no request are left out.
+Status LoadRequestsAndJobs(Connection& c, Snapshot& s) {
+    std::unordered_map<std::string, size_t> index;  // request id → position in s.requests
+    std::vector<int64_t> newest;                    // per request: the newest write applied
+    Status failed = Ok();
+    HORDE_TRY_STATUS(ForEachRow(c, kSelectRequests, [&](const Query& q) {
+        auto r = ReadRequest(q);
+        if (!r) {
+            failed = r.error();
+            return;
+        }
+        index.emplace(r->id.value(), s.requests.size());
+        s.requests.push_back(std::move(*r));
+        newest.push_back(q.Int(12));
+    }));
+    HORDE_TRY_STATUS(failed);
+    HORDE_TRY_STATUS(ForEachRow(c, kSelectJobs, [&](const Query& q) {
+        auto j = ReadJob(q);
+        if (!j) {
+            failed = j.error();
+            return;
+        }
+        auto it = index.find(j->request.value());
+        if (it == index.end()) {
+            return;  // its request was deleted
+        }
+        const int64_t claim_seq = q.Int(5);
+        if (claim_seq > newest[it->second]) {
+            domain::Request& r = s.requests[it->second];
+            const int64_t n = q.Int(6);
+            if (n < 0 || n > std::numeric_limits<int>::max()) {
+                failed = Corrupt("jobs", j->id.value(), "claimed n out of range");
+                return;
+            }
+            r.n = static_cast<int>(n);
+            r.expiry = FromUnixMillis(q.Int(7));
+            newest[it->second] = claim_seq;
+        }
+        s.jobs.push_back(std::move(*j));
+    }));
+    return failed;
+}
+
 Status LoadInto(Connection& c, Snapshot& s) {
     HORDE_TRY_STATUS(ReadAll(c, kSelectUsers, s.users, ReadUser));
     HORDE_TRY_STATUS(ReadAll(c, kSelectWorkers, s.workers, ReadWorker));
-    HORDE_TRY_STATUS(ReadAll(c, kSelectRequests, s.requests, ReadRequest));
-    HORDE_TRY_STATUS(ReadAll(c, kSelectJobs, s.jobs, ReadJob));
+    HORDE_TRY_STATUS(LoadRequestsAndJobs(c, s));
     HORDE_TRY_STATUS(ForEachRow(c, kSelectBalances,
                                 [&](const Query& q) { s.balances_milli[q.Text(0)] = q.Int(1); }));
     HORDE_TRY_STATUS(ForEachRow(c, kSelectUserStats, [&](const Query& q) {
@@ -1222,6 +1314,8 @@ Status Migrate(Connection& c) {
                              " is not the one this build knows (" +
                              std::to_string(sqlite_schema::kLatestVersion) + ")");
     }
+    HORDE_TRY(const int64_t last_write, ScalarInt(c, kSelectWriteSeq));
+    c.SetWriteSeq(last_write);
     return Ok();
 }
 
@@ -1418,7 +1512,8 @@ Result<LedgerCheck> SqliteStore::CheckLedger() {
 Status SqliteStore::Compact() {
     std::lock_guard checkpoint_lock(checkpoint_mutex_);  // not while the background one runs
     std::lock_guard lock(mutex_);
-    // Vacuum first: it writes the shortened file through the WAL, which the checkpoint then
+    HORDE_TRY_STATUS(conn_->Run(sqlite_detail::kDeleteOrphanJobs));
+    // Vacuum next: it writes the shortened file through the WAL, which the checkpoint then
     // copies into the database and truncates to zero bytes.
     HORDE_TRY_STATUS(conn_->Run(sqlite_detail::kIncrementalVacuum));
     HORDE_TRY(auto q, conn_->Prepare(sqlite_detail::kCheckpointTruncate));

@@ -27,10 +27,16 @@ class Connection;
 /// Errors: any SQLite failure is kStoreUnavailable with SQLite's message; a duplicate ledger key,
 /// an unbalanced entry or a failed ClaimSlots is kBadRequest. Either way nothing is written.
 ///
+/// A claim (ClaimSlots) is appended: its jobs' rows carry the request's new n and expiry under a
+/// write sequence number, the request's row is not rewritten, and Load folds in the newest claim
+/// that is newer than the request's own last full write. Jobs have no foreign key: a
+/// DeleteRequest names the jobs to delete, Load skips jobs without a request, Compact removes
+/// them.
+///
 /// Reads go through a memory map. Checkpoints: for a file database a background thread with its
 /// own connection copies the WAL back into the database (PASSIVE checkpoints, four times a
-/// second) without blocking the writer; when the WAL passes ~16 MiB the writer's own
-/// auto-checkpoint finishes the little that is left, so the WAL can rewind.
+/// second) without blocking the writer; when the WAL passes ~64 MiB it holds the writer off
+/// while it copies the little that is left, so the WAL can rewind.
 ///
 /// Thread-safety: safe for concurrent use. It owns one connection and every public call holds
 /// `mutex_` for its whole duration, so calls are serialised. Other processes may open the same

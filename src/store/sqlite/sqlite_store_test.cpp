@@ -718,6 +718,7 @@ TEST(SqliteStoreTest, MigrationMovesOriginOutOfTheDataColumn) {
     {
         // Back to schema 3: client agent and address inside `data`, no columns.
         RawDb raw(db.path());
+        raw.Exec("ALTER TABLE requests DROP COLUMN write_seq");  // added by schema 5
         raw.Exec("ALTER TABLE requests DROP COLUMN client_agent");
         raw.Exec("ALTER TABLE requests DROP COLUMN ipaddr");
         raw.Exec(R"(UPDATE requests SET data = json_set(data, '$.client_agent', 'KoboldAI Lite:17',
@@ -750,6 +751,7 @@ TEST(SqliteStoreTest, MigrationMovesParamsOutOfTheDataColumn) {
         // Back to schema 2: params inside `data`, no column.
         RawDb raw(db.path());
         raw.Exec("ALTER TABLE requests DROP COLUMN params");
+        raw.Exec("ALTER TABLE requests DROP COLUMN write_seq");     // added by schema 5
         raw.Exec("ALTER TABLE requests DROP COLUMN client_agent");  // added by schema 4
         raw.Exec("ALTER TABLE requests DROP COLUMN ipaddr");
         raw.Exec(R"(UPDATE requests SET data = json_set(data, '$.params_json', '{"steps":30}'))");
@@ -807,8 +809,9 @@ TEST(SqliteStoreTest, DuplicateWorkerNameFailsTheBatch) {
     EXPECT_TRUE(LoadOk(*store).workers.empty());
 }
 
-TEST(SqliteStoreTest, DeleteRequestCascadesToItsJobsOnly) {
-    auto store = OpenOrDie(":memory:");
+TEST(SqliteStoreTest, DeleteRequestDeletesTheJobsItNames) {
+    TempDb db;
+    auto store = OpenOrDie(db.path());
     ASSERT_NE(store, nullptr);
     Batch b;
     b.Add(PutRequest{SimpleRequest("r1", 2)});
@@ -818,31 +821,41 @@ TEST(SqliteStoreTest, DeleteRequestCascadesToItsJobsOnly) {
     b.Add(PutJob{SimpleJob("j3", "r2")});
     ApplyOk(*store, b);
 
-    ApplyOk(*store, One(DeleteRequest{RequestId("r1")}));
+    ApplyOk(*store, One(DeleteRequest{RequestId("r1"), {JobId("j1"), JobId("j2")}}));
     const Snapshot s = LoadOk(*store);
     ASSERT_EQ(s.requests.size(), 1u);
     EXPECT_EQ(s.requests[0].id.value(), "r2");
     ASSERT_EQ(s.jobs.size(), 1u);
     EXPECT_EQ(s.jobs[0].id.value(), "j3");
+    RawDb raw(db.path());
+    EXPECT_EQ(raw.Scalar("SELECT count(*) FROM jobs"), "1");
 }
 
-TEST(SqliteStoreTest, JobMayPrecedeItsRequestInABatchButNeedsOne) {
-    auto store = OpenOrDie(":memory:");
+// Jobs carry no foreign key (a pop writes no page keyed by its request): a job whose request is
+// gone, or never came, is left out of Load and removed by Compact.
+TEST(SqliteStoreTest, JobsWithoutTheirRequestAreLeftOutAndCompactedAway) {
+    TempDb db;
+    auto store = OpenOrDie(db.path());
     ASSERT_NE(store, nullptr);
-    Batch ok;
-    ok.Add(PutJob{SimpleJob("j1", "r1")});
-    ok.Add(PutRequest{SimpleRequest("r1", 1)});
-    ApplyOk(*store, ok);
+    Batch b;
+    b.Add(PutJob{SimpleJob("j1", "r1")});  // may precede its request in a batch
+    b.Add(PutRequest{SimpleRequest("r1", 1)});
+    b.Add(PutRequest{SimpleRequest("r2", 1)});
+    b.Add(PutJob{SimpleJob("j2", "r2")});
+    b.Add(PutJob{SimpleJob("j3", "missing")});
+    ApplyOk(*store, b);
+    ApplyOk(*store, One(DeleteRequest{RequestId("r2"), {}}));  // names none of its jobs
 
-    Batch orphan;
-    orphan.Add(PutSetting{"k", "v"});
-    orphan.Add(PutJob{SimpleJob("j2", "missing")});
-    const Status s = store->Apply(orphan);
-    ASSERT_FALSE(s);
-    EXPECT_EQ(s.error().code, ErrorCode::kStoreUnavailable);
     const Snapshot snap = LoadOk(*store);
-    EXPECT_EQ(snap.jobs.size(), 1u);
-    EXPECT_TRUE(snap.settings.empty());
+    ASSERT_EQ(snap.jobs.size(), 1u);
+    EXPECT_EQ(snap.jobs[0].id.value(), "j1");
+    {
+        RawDb raw(db.path());
+        EXPECT_EQ(raw.Scalar("SELECT count(*) FROM jobs"), "3");
+    }
+    ASSERT_TRUE(store->Compact());
+    RawDb raw(db.path());
+    EXPECT_EQ(raw.Scalar("SELECT group_concat(id) FROM jobs"), "j1");
 }
 
 TEST(SqliteStoreTest, PostEntryUpdatesBalancesAndStats) {
@@ -962,51 +975,106 @@ TEST(SqliteStoreTest, ClaimSlotsSetsNAndExpiryAndHandsOutTheParams) {
     ApplyOk(*store, One(PutRequest{r}));
 
     auto params = std::make_shared<std::string>();
-    Batch b;
-    b.Add(ClaimSlots{RequestId("r"), 3, 2, Ms(1'700'002'000'000), params});
-    b.Add(PutJob{SimpleJob("j1", "r")});
-    ApplyOk(*store, b);
+    ApplyOk(*store,
+            One(ClaimSlots{
+                RequestId("r"), 3, 2, Ms(1'700'002'000'000), params, {SimpleJob("j1", "r")}}));
     EXPECT_EQ(*params, R"({"steps":30})");
 
     const Snapshot s = LoadOk(*store);
     ASSERT_EQ(s.requests.size(), 1u);
     EXPECT_EQ(s.requests[0].n, 2);
     EXPECT_EQ(s.requests[0].expiry, Ms(1'700'002'000'000));
-    // The rest of the row is as it was.
+    // The rest of the request is as it was.
     EXPECT_EQ(s.requests[0].jobs, 3);
     EXPECT_EQ(s.requests[0].prompt, "a prompt");
     EXPECT_EQ(s.requests[0].params_json, R"({"steps":30})");
     EXPECT_EQ(s.requests[0].client_agent, "client:1:me");
-    EXPECT_EQ(s.jobs.size(), 1u);
+    ASSERT_EQ(s.jobs.size(), 1u);
+    EXPECT_EQ(s.jobs[0].id.value(), "j1");
 
-    ApplyOk(*store, One(ClaimSlots{RequestId("r"), 2, 0, Ms(1'700'003'000'000), nullptr}));
-    EXPECT_EQ(LoadOk(*store).requests.at(0).n, 0);
+    ApplyOk(*store, One(ClaimSlots{RequestId("r"),
+                                   2,
+                                   0,
+                                   Ms(1'700'003'000'000),
+                                   nullptr,
+                                   {SimpleJob("j2", "r"), SimpleJob("j3", "r")}}));
+    const Snapshot after = LoadOk(*store);
+    EXPECT_EQ(after.requests.at(0).n, 0);
+    EXPECT_EQ(after.requests.at(0).expiry, Ms(1'700'003'000'000));
+    EXPECT_EQ(after.jobs.size(), 3u);
 }
 
-TEST(SqliteStoreTest, ClaimSlotsFailsWhenNChangedAndWritesNothing) {
+// A claim is appended (its jobs carry it) and the request's row is left alone; whichever of the
+// request's full writes and its claims came last decides n and expiry, across reopens too.
+TEST(SqliteStoreTest, TheLastOfFullWritesAndClaimsDecidesAcrossReopens) {
+    TempDb db;
+    domain::Request r = SimpleRequest("r", 4);
+    auto n_of = [&](SqliteStore& store) { return LoadOk(store).requests.at(0).n; };
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        ApplyOk(*store, One(PutRequest{r}));
+        ApplyOk(*store,
+                One(ClaimSlots{
+                    RequestId("r"), 4, 3, Ms(1'700'002'000'000), nullptr, {SimpleJob("j1", "r")}}));
+        EXPECT_EQ(n_of(*store), 3);
+        {
+            RawDb raw(db.path());
+            EXPECT_EQ(raw.Scalar("SELECT n FROM requests"), "4");  // the row was not rewritten
+        }
+        r.n = 4;  // the job timed out: its slot is back
+        ApplyOk(*store, One(PutRequest{r}));
+        EXPECT_EQ(n_of(*store), 4);
+    }
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        EXPECT_EQ(n_of(*store), 4);
+        // After a reopen, sequence numbers go on from the file's.
+        ApplyOk(*store, One(ClaimSlots{RequestId("r"),
+                                       4,
+                                       2,
+                                       Ms(1'700'004'000'000),
+                                       nullptr,
+                                       {SimpleJob("j2", "r"), SimpleJob("j3", "r")}}));
+        EXPECT_EQ(n_of(*store), 2);
+        EXPECT_EQ(LoadOk(*store).requests.at(0).expiry, Ms(1'700'004'000'000));
+    }
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        EXPECT_EQ(n_of(*store), 2);
+        r.n = 3;
+        ApplyOk(*store, One(PutRequest{r}));
+    }
+    auto store = OpenOrDie(db.path());
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(n_of(*store), 3);
+}
+
+TEST(SqliteStoreTest, ClaimSlotsFailsWhenTheRequestIsGoneAndWritesNothing) {
     auto store = OpenOrDie(":memory:");
     ASSERT_NE(store, nullptr);
-    domain::Request r = SimpleRequest("r", 3);
-    r.n = 2;  // another claim already took a slot
+    const domain::Request r = SimpleRequest("r", 3);
     ApplyOk(*store, One(PutRequest{r}));
+    ApplyOk(*store, One(DeleteRequest{RequestId("r"), {}}));
 
     Batch b;
     b.Add(PutSetting{"k", "v"});
-    b.Add(ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr});
-    b.Add(PutJob{SimpleJob("j1", "r")});
+    b.Add(ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr, {SimpleJob("j1", "r")}});
     const Status s = store->Apply(b);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().code, ErrorCode::kBadRequest);
-    EXPECT_EQ(s.error().message, "precondition failed");
+    EXPECT_TRUE(s.error().message.starts_with("precondition failed")) << s.error().message;
     const Snapshot snap = LoadOk(*store);
     EXPECT_TRUE(snap.jobs.empty());
     EXPECT_TRUE(snap.settings.empty());
-    EXPECT_EQ(snap.requests.at(0).n, 2);
 
-    const Status missing =
-        store->Apply(One(ClaimSlots{RequestId("nope"), 0, 0, r.expiry, nullptr}));
-    ASSERT_FALSE(missing);
-    EXPECT_EQ(missing.error().message, "precondition failed");
+    // A claim's jobs are of its request.
+    ApplyOk(*store, One(PutRequest{r}));
+    EXPECT_FALSE(store->Apply(
+        One(ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr, {SimpleJob("j1", "other")}})));
+    EXPECT_TRUE(LoadOk(*store).jobs.empty());
 }
 
 TEST(SqliteStoreTest, ClaimSlotsSeesEarlierMutationsOfTheSameBatch) {
@@ -1015,15 +1083,57 @@ TEST(SqliteStoreTest, ClaimSlotsSeesEarlierMutationsOfTheSameBatch) {
     domain::Request r = SimpleRequest("r", 3);
     Batch b;
     b.Add(PutRequest{r});
-    b.Add(ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr});
-    b.Add(ClaimSlots{RequestId("r"), 2, 1, r.expiry, nullptr});
+    b.Add(ClaimSlots{RequestId("r"), 3, 2, r.expiry, nullptr, {SimpleJob("j1", "r")}});
+    b.Add(ClaimSlots{RequestId("r"), 2, 1, r.expiry, nullptr, {SimpleJob("j2", "r")}});
     ApplyOk(*store, b);
-
-    Batch stale;
-    stale.Add(ClaimSlots{RequestId("r"), 1, 0, r.expiry, nullptr});
-    stale.Add(ClaimSlots{RequestId("r"), 1, 0, r.expiry, nullptr});  // fails: n is 0 now
-    EXPECT_FALSE(store->Apply(stale));
     EXPECT_EQ(LoadOk(*store).requests.at(0).n, 1);
+    // Without jobs to carry it, a claim updates the request's row.
+    ApplyOk(*store, One(ClaimSlots{RequestId("r"), 1, 0, Ms(1'700'005'000'000), nullptr, {}}));
+    EXPECT_EQ(LoadOk(*store).requests.at(0).n, 0);
+    EXPECT_EQ(LoadOk(*store).requests.at(0).expiry, Ms(1'700'005'000'000));
+}
+
+TEST(SqliteStoreTest, MigrationDropsTheJobsForeignKeyAndKeepsTheJobs) {
+    TempDb db;
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        Batch b;
+        b.Add(PutRequest{SimpleRequest("r", 2)});
+        b.Add(PutJob{SimpleJob("j1", "r")});
+        b.Add(PutJob{SimpleJob("j2", "r")});
+        ApplyOk(*store, b);
+    }
+    {
+        // Back to schema 4: jobs with a foreign key and a request index, no write sequence.
+        RawDb raw(db.path());
+        raw.Exec("ALTER TABLE requests DROP COLUMN write_seq");
+        raw.Exec(R"(CREATE TABLE jobs_v4 (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL
+                REFERENCES requests (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            worker_id TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL))");
+        raw.Exec("INSERT INTO jobs_v4 SELECT id, request_id, worker_id, state, data FROM jobs");
+        raw.Exec("DROP TABLE jobs");
+        raw.Exec("ALTER TABLE jobs_v4 RENAME TO jobs");
+        raw.Exec("CREATE INDEX jobs_request ON jobs (request_id)");
+        raw.Exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+    }
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        const Snapshot s = LoadOk(*store);
+        ASSERT_EQ(s.requests.size(), 1u);
+        EXPECT_EQ(s.requests[0].n, 2);
+        ASSERT_EQ(s.jobs.size(), 2u);
+        EXPECT_EQ(s.jobs[0].id.value(), "j1");
+        EXPECT_EQ(s.jobs[1].id.value(), "j2");
+    }
+    RawDb raw(db.path());
+    EXPECT_EQ(raw.Scalar("SELECT count(*) FROM pragma_foreign_key_list('jobs')"), "0");
+    EXPECT_EQ(raw.Scalar("SELECT count(*) FROM pragma_index_list('jobs') "
+                         "WHERE name = 'jobs_request'"),
+              "0");
 }
 
 TEST(SqliteStoreTest, NextUserIdFollowsTheLargestId) {
@@ -1233,8 +1343,8 @@ TEST(SqliteStoreTest, DeletedPromptIsGoneFromTheFilesAfterCompact) {
     ASSERT_NE(before.find(gen_marker), std::string::npos);
 
     Batch del;
-    del.Add(DeleteRequest{RequestId("r1")});
-    del.Add(DeleteRequest{RequestId("r2")});
+    del.Add(DeleteRequest{RequestId("r1"), {}});  // its job goes at Compact, left without request
+    del.Add(DeleteRequest{RequestId("r2"), {}});
     ApplyOk(*store, del);
     ASSERT_TRUE(store->Compact());
 
