@@ -70,8 +70,8 @@ constexpr const char* kUpsertUser =
     "INSERT INTO users (id, username, api_key_hash, data) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET username = excluded.username, "
     "api_key_hash = excluded.api_key_hash, data = excluded.data";
-// Upserts below are ON CONFLICT DO UPDATE, never INSERT OR REPLACE: REPLACE deletes the old row,
-// which would cascade to a request's jobs.
+// Upserts below are ON CONFLICT DO UPDATE, never INSERT OR REPLACE: REPLACE deletes the old row
+// and would drop the columns an upsert keeps (a request's params, origin).
 constexpr const char* kUpsertWorker =
     "INSERT INTO workers (id, name, owner, kind, data) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, "
