@@ -59,6 +59,33 @@ def test_popped_job_survives_kill9(horde):
     assert dl.content == TINY_WEBP + b"after-crash"
 
 
+def test_requeued_slot_and_the_next_claim_survive_kill9(horde):
+    # A claim is stored with its jobs, a timeout's requeue with the request: after a crash the
+    # later of the two decides how many slots are left.
+    req = horde.user(kudos=1000)
+    owner = horde.user(trusted=True, kudos=0)
+    w = owner.image_worker()
+    rid = req.image_async(params={"n": 2})["id"]
+    first = w.pop_job()
+    assert req.client.get(f"/generate/check/{rid}").json()["waiting"] == 1
+    horde.advance(first["ttl"] + 10)  # past the ttl: the slot goes back to the queue
+    c = req.client.get(f"/generate/check/{rid}").json()
+    assert (c["waiting"], c["processing"], c["restarted"]) == (2, 0, 1), c
+    horde.kill9()
+    horde.restart()
+    c = req.client.get(f"/generate/check/{rid}").json()
+    assert (c["waiting"], c["processing"], c["restarted"]) == (2, 0, 1), c
+    second = w.pop_job()
+    assert second["id"] != first["id"]
+    horde.kill9()
+    horde.restart()
+    c = req.client.get(f"/generate/check/{rid}").json()
+    assert (c["waiting"], c["processing"]) == (1, 1), c
+    third = w.pop_job()
+    assert third["id"] not in (first["id"], second["id"])
+    w.pop_empty()  # both slots are out: nothing is handed out twice
+
+
 def test_upload_before_crash_submit_after(horde):
     req = horde.user(kudos=1000)
     owner = horde.user(trusted=True)
