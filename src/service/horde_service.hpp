@@ -414,6 +414,11 @@ private:
     store::Store& store_;
     CommitQueue commits_{store_};
     int64_t external_counter_ = -1;
+    /// Purged rows wait for the next compaction (Tick, under mu_), which removes what is left
+    /// of them from the files: at most every kCompactionIntervalS.
+    static constexpr int kCompactionIntervalS = 60;
+    bool compaction_due_ = false;
+    TimePoint last_compaction_{};
     store::ResultFiles& files_;
     const Clock& clock_;
     ServiceSettings settings_;

@@ -667,6 +667,43 @@ TEST_F(HordeServiceTest, DeliveredRequestIsPurgedTwentyMinutesAfterDelivery) {
     EXPECT_TRUE(Must(store_.Load(), "Load").jobs.empty());
 }
 
+// Requests expiring together go in one batch (one commit under the service lock), and the
+// compaction after a purge (a full checkpoint of the store) runs at most once a minute.
+TEST_F(HordeServiceTest, ExpiredRequestsGoInOneBatchAndCompactionWaitsAMinute) {
+    const auto user = NewUser("user", 1000);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        ids.push_back(Enqueue(user, ImageRequest(1)));
+    }
+    Advance(30);
+    const std::string later = Enqueue(user, ImageRequest(1));
+    Advance(kTwentyMinutesS - 29);  // the first three are past their 20 minutes
+    const int64_t batches = store_.committed_batches();
+    service_.Tick();
+    EXPECT_EQ(store_.committed_batches(), batches + 1);
+    for (const auto& id : ids) {
+        EXPECT_EQ(CodeOf(service_.GetRequest(GenKind::kImage, id, false)),
+                  ErrorCode::kRequestNotFound);
+    }
+    EXPECT_TRUE(service_.GetRequest(GenKind::kImage, later, false));
+    EXPECT_EQ(store_.compactions(), 1);
+
+    Advance(30);
+    service_.Tick();  // `later` is purged 30 s after the compaction: the next one waits
+    EXPECT_EQ(CodeOf(service_.GetRequest(GenKind::kImage, later, false)),
+              ErrorCode::kRequestNotFound);
+    EXPECT_EQ(store_.compactions(), 1);
+    Advance(29);
+    service_.Tick();
+    EXPECT_EQ(store_.compactions(), 1);
+    Advance(1);
+    service_.Tick();  // a minute after the last one
+    EXPECT_EQ(store_.compactions(), 2);
+    Advance(120);
+    service_.Tick();  // nothing purged since: nothing to compact
+    EXPECT_EQ(store_.compactions(), 2);
+}
+
 TEST_F(HordeServiceTest, UnservedRequestExpiresTwentyMinutesAfterCreation) {
     const auto user = NewUser("user", 10);
     const std::string id = Enqueue(user, ImageRequest(1));

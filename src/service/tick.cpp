@@ -45,7 +45,7 @@ void HordeService::Tick() {
     const auto now = clock_.Now();
     GrantMonthlyKudos(now);
     std::vector<std::string> files_to_remove;
-    bool purged = false;
+    bool compact = false;
     {
         std::unique_lock lock(mu_);
         auto& st = *state_;
@@ -85,9 +85,11 @@ void HordeService::Tick() {
                 expired.push_back(r.id.value());
             }
         });
+        // One batch for all of them: the lock is held for one commit, not one per request.
+        store::Batch deletions;
+        std::vector<std::string> names;
         for (const auto& id : expired) {
             const auto& r = st.requests.at(KeyOf(id));
-            std::vector<std::string> names;
             if (!r.source_image.empty() && !r.source_image.view().starts_with("http")) {
                 names.push_back(r.source_image.str());
             }
@@ -102,14 +104,24 @@ void HordeService::Tick() {
                     deletion.jobs.emplace_back(jid);
                 }
             }
-            store::Batch b;
-            b.Add(std::move(deletion));
-            if (auto s = Commit(b); !s) {
-                spdlog::error("could not delete request {}: {}", id, s.error().message);
-                continue;
+            deletions.Add(std::move(deletion));
+        }
+        if (!deletions.empty()) {
+            if (auto s = Commit(deletions); !s) {
+                spdlog::error("could not delete {} expired requests (next pass retries): {}",
+                              expired.size(), s.error().message);
+            } else {
+                compaction_due_ = true;
+                files_to_remove = std::move(names);
             }
-            purged = true;
-            files_to_remove.insert(files_to_remove.end(), names.begin(), names.end());
+        }
+        // Compaction (which holds the store's writer for a full checkpoint) at most once a
+        // minute: a busy horde purges something nearly every pass.
+        if (compaction_due_ && (last_compaction_ == TimePoint{} ||
+                                SecondsBetween(last_compaction_, now) >= kCompactionIntervalS)) {
+            compaction_due_ = false;
+            last_compaction_ = now;
+            compact = true;
         }
         // 3. Drop old performance samples.
         for (auto& q : st.recent) {
@@ -121,9 +133,12 @@ void HordeService::Tick() {
     for (const auto& name : files_to_remove) {
         files_.Remove(name);
     }
-    if (purged) {
+    if (compact) {
         if (auto s = store_.Compact(); !s) {
-            spdlog::warn("compaction failed: {}", s.error().message);
+            spdlog::warn("compaction failed (next pass retries): {}", s.error().message);
+            std::unique_lock lock(mu_);
+            compaction_due_ = true;
+            last_compaction_ = TimePoint{};
         }
     }
 }

@@ -307,7 +307,16 @@ Result<store::LedgerCheck> MemoryStore::CheckLedger() {
 
 Result<int64_t> MemoryStore::ExternalChangeCounter() { return int64_t{0}; }
 
-Status MemoryStore::Compact() { return Ok(); }
+Status MemoryStore::Compact() {
+    std::lock_guard lock(mutex_);
+    ++compactions_;
+    return Ok();
+}
+
+int64_t MemoryStore::compactions() const {
+    std::lock_guard lock(mutex_);
+    return compactions_;
+}
 
 void MemoryStore::FailNextApply(ErrorCode code) {
     std::lock_guard lock(mutex_);

@@ -17,7 +17,7 @@
 //    kStoreUnavailable.
 //  - Load() orders users by id, workers and jobs by first insertion, requests by (created, seq,
 //    id); next_user_id is the largest id + 1.
-//  - ExternalChangeCounter() is always 0 (no other process writes); Compact() does nothing.
+//  - ExternalChangeCounter() is always 0 (no other process writes); Compact() only counts.
 //
 // Test hooks: FailNextApply() makes the next non-empty Apply() fail without writing anything, to
 // check that a failed store write leaves the caller's memory unchanged. CorruptBalanceForTest()
@@ -55,7 +55,7 @@ public:
     Result<store::LedgerCheck> CheckLedger() override;
     /// Always 0: nothing else writes to this store.
     Result<int64_t> ExternalChangeCounter() override;
-    /// Nothing to reclaim in memory.
+    /// Nothing to reclaim in memory: counts the calls (compactions()).
     Status Compact() override;
 
     /// The next non-empty Apply() fails with `code` and writes nothing; later ones work again.
@@ -64,6 +64,8 @@ public:
 
     /// Number of batches committed so far (failed ones are not counted).
     int64_t committed_batches() const;
+    /// Number of Compact() calls so far.
+    int64_t compactions() const;
     /// Every ledger entry, in the order they were posted.
     std::vector<domain::LedgerEntry> Entries() const;
     /// The cached balance of `account` in milli-kudos (0 when it has none).
@@ -80,6 +82,7 @@ private:
     std::unique_ptr<Tables> tables_;  // guarded by mutex_
     std::optional<ErrorCode> fail_next_;
     int64_t committed_ = 0;
+    int64_t compactions_ = 0;
 };
 
 }  // namespace horde::testing

@@ -102,7 +102,7 @@ constexpr const char* kUpdateRequestSlots =
 constexpr const char* kSelectWriteSeq =
     "SELECT max(coalesce((SELECT max(write_seq) FROM requests), 0), "
     "coalesce((SELECT max(claim_seq) FROM jobs), 0))";
-/// Jobs whose request is gone (a deletion that did not name them all).
+/// Jobs whose request is gone (a deletion that did not name them all), removed at Open.
 constexpr const char* kDeleteOrphanJobs =
     "DELETE FROM jobs WHERE request_id NOT IN (SELECT id FROM requests)";
 constexpr const char* kUpsertJob =
@@ -1316,7 +1316,9 @@ Status Migrate(Connection& c) {
     }
     HORDE_TRY(const int64_t last_write, ScalarInt(c, kSelectWriteSeq));
     c.SetWriteSeq(last_write);
-    return Ok();
+    // Jobs left without their request (a deletion that did not name them all): one scan per
+    // start, as Load reads every row anyway.
+    return c.Exec(kDeleteOrphanJobs);
 }
 
 Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path) {
@@ -1512,8 +1514,7 @@ Result<LedgerCheck> SqliteStore::CheckLedger() {
 Status SqliteStore::Compact() {
     std::lock_guard checkpoint_lock(checkpoint_mutex_);  // not while the background one runs
     std::lock_guard lock(mutex_);
-    HORDE_TRY_STATUS(conn_->Run(sqlite_detail::kDeleteOrphanJobs));
-    // Vacuum next: it writes the shortened file through the WAL, which the checkpoint then
+    // Vacuum first: it writes the shortened file through the WAL, which the checkpoint then
     // copies into the database and truncates to zero bytes.
     HORDE_TRY_STATUS(conn_->Run(sqlite_detail::kIncrementalVacuum));
     HORDE_TRY(auto q, conn_->Prepare(sqlite_detail::kCheckpointTruncate));

@@ -30,7 +30,7 @@ class Connection;
 /// A claim (ClaimSlots) is appended: its jobs' rows carry the request's new n and expiry under a
 /// write sequence number, the request's row is not rewritten, and Load folds in the newest claim
 /// that is newer than the request's own last full write. Jobs have no foreign key: a
-/// DeleteRequest names the jobs to delete, Load skips jobs without a request, Compact removes
+/// DeleteRequest names the jobs to delete, Load skips jobs without a request, Open removes
 /// them.
 ///
 /// Reads go through a memory map. Checkpoints: for a file database a background thread with its
