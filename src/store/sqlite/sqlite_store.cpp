@@ -50,10 +50,12 @@ constexpr const char* kPragmas =
 
 constexpr auto kCheckpointInterval = std::chrono::milliseconds(250);
 /// WAL length (frames of one page) past which the background checkpointer makes it rewind:
-/// ~64 MiB, every second or two under a sustained pop load. Rewinding holds the writer for the
-/// last checkpoint's fsyncs, 5-50 ms on this project's virtual disk (the pause behind the p99
-/// of a busy write load in docs/benchmarks.md). A longer WAL rewinds less often, but each
-/// rewind then holds the writer longer (measured: 256 MiB was worse).
+/// ~64 MiB, every second or two under a sustained write load. Rewinding holds the writer for the
+/// last checkpoint's fsyncs: 7-11 ms under pops (few distinct pages), 20-50 ms under intake, on
+/// this project's virtual disk (docs/benchmarks.md). A longer WAL rewinds less often, but each
+/// rewind then holds the writer longer (measured at 256 MiB: no better p99). The held round
+/// runs even when the unheld one seemed to catch up: a write already under way when it ended
+/// keeps the WAL from rewinding, and without the hold it was measured growing past 600 MiB.
 constexpr int kWalRewindFrames = 16000;
 
 constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
