@@ -198,7 +198,7 @@ void Enqueue(State& st, const domain::Request& r) {
     st.queue_by_user[k][r.user.value()].insert({key, ref});
     const int64_t n = r.n;
     size_t i = 0;
-    uint16_t listed_before = 0;  // filter of the models listed before `it`
+    uint64_t listed_before = 0;  // WideModelBit filter of the models listed before `it`
     for (auto it = r.models.begin(); it != r.models.end(); ++it, ++i) {
         const std::string_view m = *it;
         if (std::find(r.models.begin(), it, m) == it) {
@@ -209,11 +209,10 @@ void Enqueue(State& st, const domain::Request& r) {
             entry.listed_index = static_cast<uint16_t>(std::min<size_t>(i, UINT16_MAX));
             Slot(st.queue_by_model[k], m).insert({key, entry});
             if (entry.deferred) {
-                entry.needs.models = listed_before;
-                Slot(st.deferred_by_model[k], m).emplace(key, entry);
+                Slot(st.deferred_by_model[k], m).emplace(key, DeferredRef{entry, listed_before});
             }
         }
-        listed_before |= domain::ModelBit(m);
+        listed_before |= WideModelBit(m);
         auto& mt = Slot(st.model_totals[k], m);
         mt.jobs += n;
         mt.things += r.things * n;
@@ -241,6 +240,7 @@ void Dequeue(State& st, const domain::Request& r) {
         }
     }
     const int64_t n = r.n;
+    bool first = true;  // the first listed model's queue holds no deferred entry
     for (const std::string_view m : r.models) {
         auto q = st.queue_by_model[k].find(m);
         if (q != st.queue_by_model[k].end()) {
@@ -249,7 +249,8 @@ void Dequeue(State& st, const domain::Request& r) {
                 st.queue_by_model[k].erase(q);
             }
         }
-        if (auto mq = st.deferred_by_model[k].find(m); mq != st.deferred_by_model[k].end()) {
+        if (auto mq = first ? st.deferred_by_model[k].end() : st.deferred_by_model[k].find(m);
+            mq != st.deferred_by_model[k].end()) {
             mq->second.erase(key);
             if (mq->second.empty()) {
                 st.deferred_by_model[k].erase(mq);
@@ -269,6 +270,7 @@ void Dequeue(State& st, const domain::Request& r) {
                 st.anon_queued_by_model[k].erase(a);
             }
         }
+        first = false;
     }
     st.totals[k].jobs -= n;
     st.totals[k].things -= r.things * n;

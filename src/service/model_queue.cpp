@@ -61,6 +61,17 @@ struct Counter {
 
 }  // namespace
 
+uint64_t WideModelBit(std::string_view model) {
+    uint64_t h = 14695981039346656037ull;  // FNV-1a, then a 64-bit finalizer to spread it
+    for (const char c : model) {
+        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return uint64_t{1} << (h & 63);
+}
+
 QueuedRef MakeQueuedRef(const domain::Request& r) {
     return QueuedRef{&r,
                      r.kind == domain::GenKind::kImage ? domain::ImageModelTraits(r.models)

@@ -75,8 +75,18 @@ using ModelTree = __gnu_pbds::tree<QueueKey, QueuedRef, std::less<QueueKey>,
                                    __gnu_pbds::rb_tree_tag, SubtreeSummaryUpdate>;
 using ModelTreeEntry = ModelTree::value_type;
 
-/// The queued requests of one requester (the priority pass of a pop walks them all).
-using ModelQueue = std::map<QueueKey, QueuedRef>;
+/// A model's bit in a 64-bit filter, by a hash of its name: wider than domain::ModelBit, so that
+/// a worker serving a handful of models seldom shares a bit with a model it does not serve.
+uint64_t WideModelBit(std::string_view model);
+
+/// An entry of State::deferred_by_model: a request listing this model after others.
+struct DeferredRef {
+    QueuedRef ref;
+    /// The WideModelBit filter of the models listed before this one: no bit shared with a
+    /// worker's, it serves none of them (a shared bit may be a collision; the request decides).
+    uint64_t listed_before = 0;
+};
+using DeferredQueue = std::map<QueueKey, DeferredRef>;
 
 /// The first entry of `tree` after `after` (from the start when nullopt) that the summary lets
 /// `offer` take; nullptr when there is none. O(log n) per refused region of the queue.

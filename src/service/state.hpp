@@ -100,10 +100,9 @@ struct HordeService::State {
     ModelTree any_model[2];
     /// Per kind and model, the queued requests listing it after another model (the entries of
     /// queue_by_model marked `deferred`): a pop that finds nothing counts them apart, once each.
-    /// Here an entry's `needs.models` holds the filter (domain::ModelBit) of the models listed
-    /// before this one, so the count can tell without a look at the request that the worker
-    /// serves none of them.
-    ByName<ModelQueue> deferred_by_model[2];
+    /// Each entry carries the filter of the models listed before this one, so the count can
+    /// tell, mostly without a look at the request, that the worker serves none of them.
+    ByName<DeferredQueue> deferred_by_model[2];
     /// Per kind and requester, their queued requests (the priority pass of a pop).
     std::unordered_map<int64_t, ModelTree> queue_by_user[2];
     QueueTotals totals[2];

@@ -286,7 +286,10 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
         std::unordered_set<std::string_view> served(w.profile.models.begin(),
                                                     w.profile.models.end());
         std::unordered_set<std::string_view> seen;
-        const uint16_t served_bits = offer.models & ~domain::kOfferAnyModelBit;
+        uint64_t served_bits = 0;
+        for (const auto& m : w.profile.models) {
+            served_bits |= WideModelBit(m);
+        }
         for (const auto& m : w.profile.models) {
             if (!seen.insert(m).second) {
                 continue;  // a model the worker lists twice
@@ -295,10 +298,9 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
             if (q == st.deferred_by_model[k].end()) {
                 continue;
             }
-            for (const auto& [key, ref] : q->second) {
-                // Here needs.models filters the models listed before this one: no shared bit,
-                // none of them is served; else look at the request.
-                if ((ref.needs.models & served_bits) != 0) {
+            for (const auto& [key, deferred] : q->second) {
+                const QueuedRef& ref = deferred.ref;
+                if ((deferred.listed_before & served_bits) != 0) {  // else none is served
                     const auto& listed = ref.request->models;
                     const auto own = std::next(listed.begin(), ref.listed_index);
                     if (std::any_of(listed.begin(), own,
@@ -306,9 +308,7 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
                         continue;  // counted in the queue of an earlier listed model
                     }
                 }
-                domain::MatchNeeds needs = ref.needs;
-                needs.models = domain::kAnyModelBits;  // it lists this served model
-                const domain::MatchSummary leaf = domain::Leaf(needs);
+                const domain::MatchSummary leaf = domain::Leaf(ref.needs);
                 const auto reason =
                     domain::MayTake(leaf, offer) ? judge(ref) : domain::PrunedReason(leaf, offer);
                 ++counts[static_cast<size_t>(reason)];
