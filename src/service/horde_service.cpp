@@ -199,6 +199,7 @@ void Enqueue(State& st, const domain::Request& r) {
     const int64_t n = r.n;
     size_t i = 0;
     uint64_t listed_before = 0;  // WideModelBit filter of the models listed before `it`
+    uint64_t first_hash = 0;     // ModelNameHash of the first listed model
     for (auto it = r.models.begin(); it != r.models.end(); ++it, ++i) {
         const std::string_view m = *it;
         if (std::find(r.models.begin(), it, m) == it) {
@@ -209,10 +210,13 @@ void Enqueue(State& st, const domain::Request& r) {
             entry.listed_index = static_cast<uint16_t>(std::min<size_t>(i, UINT16_MAX));
             Slot(st.queue_by_model[k], m).insert({key, entry});
             if (entry.deferred) {
-                Slot(st.deferred_by_model[k], m).emplace(key, DeferredRef{entry, listed_before});
+                Slot(st.deferred_by_model[k], m)
+                    .Add(DeferredRef{key, entry, i == 1 ? first_hash : listed_before});
             }
         }
-        listed_before |= WideModelBit(m);
+        const uint64_t hash = ModelNameHash(m);
+        first_hash = i == 0 ? hash : first_hash;
+        listed_before |= uint64_t{1} << (hash & 63);
         auto& mt = Slot(st.model_totals[k], m);
         mt.jobs += n;
         mt.things += r.things * n;
@@ -251,7 +255,7 @@ void Dequeue(State& st, const domain::Request& r) {
         }
         if (auto mq = first ? st.deferred_by_model[k].end() : st.deferred_by_model[k].find(m);
             mq != st.deferred_by_model[k].end()) {
-            mq->second.erase(key);
+            mq->second.Remove(key);
             if (mq->second.empty()) {
                 st.deferred_by_model[k].erase(mq);
             }

@@ -1109,6 +1109,27 @@ TEST_F(HordeServiceTest, RequestListingSeveralServedModelsIsCountedOnce) {
     const PopOutcome second = PopImage(owner, "small_b", 1, p);
     EXPECT_FALSE(second.request);
     EXPECT_EQ(second.skipped, (std::map<std::string, int>{{"max_pixels", 1}}));
+
+    // Listing three: once for any served subset of them, whichever comes first.
+    domain::Request three = ImageRequest();
+    three.models = {"model_c", "model_d", "model_e"};
+    three.image.width = three.image.height = 1024;
+    Enqueue(user, three);
+    int n = 0;
+    for (const std::vector<std::string>& served :
+         std::vector<std::vector<std::string>>{{"model_e", "model_d"},
+                                               {"model_e"},
+                                               {"model_c", "model_e"},
+                                               {"model_d", "model_a", "model_e", "model_c"}}) {
+        p.models = served;
+        const PopOutcome pop3 = PopImage(owner, "small_" + std::to_string(n++), 1, p);
+        EXPECT_FALSE(pop3.request);
+        // The first request (model_a, model_b) is of another model unless model_a is served.
+        const bool first = std::count(served.begin(), served.end(), "model_a") > 0;
+        const auto expected = first ? std::map<std::string, int>{{"max_pixels", 2}}
+                                    : std::map<std::string, int>{{"max_pixels", 1}, {"models", 1}};
+        EXPECT_EQ(pop3.skipped, expected) << served.size();
+    }
 }
 
 // Memory keeps no copy of a request's params; the popped request carries them from the store,

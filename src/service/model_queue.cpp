@@ -61,7 +61,7 @@ struct Counter {
 
 }  // namespace
 
-uint64_t WideModelBit(std::string_view model) {
+uint64_t ModelNameHash(std::string_view model) {
     uint64_t h = 14695981039346656037ull;  // FNV-1a, then a 64-bit finalizer to spread it
     for (const char c : model) {
         h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
@@ -69,7 +69,27 @@ uint64_t WideModelBit(std::string_view model) {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
-    return uint64_t{1} << (h & 63);
+    return h;
+}
+
+void DeferredQueue::Add(const DeferredRef& entry) {
+    if (where_.try_emplace(entry.key, static_cast<uint32_t>(entries_.size())).second) {
+        entries_.push_back(entry);
+    }
+}
+
+void DeferredQueue::Remove(const QueueKey& key) {
+    const auto it = where_.find(key);
+    if (it == where_.end()) {
+        return;
+    }
+    const uint32_t gap = it->second;
+    where_.erase(it);
+    if (gap + 1 != entries_.size()) {
+        entries_[gap] = entries_.back();
+        where_[entries_[gap].key] = gap;
+    }
+    entries_.pop_back();
 }
 
 QueuedRef MakeQueuedRef(const domain::Request& r) {

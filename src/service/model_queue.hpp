@@ -10,6 +10,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <unordered_map>
+#include <vector>
 
 #include "domain/entities.hpp"
 #include "domain/match_summary.hpp"
@@ -75,18 +77,46 @@ using ModelTree = __gnu_pbds::tree<QueueKey, QueuedRef, std::less<QueueKey>,
                                    __gnu_pbds::rb_tree_tag, SubtreeSummaryUpdate>;
 using ModelTreeEntry = ModelTree::value_type;
 
-/// A model's bit in a 64-bit filter, by a hash of its name: wider than domain::ModelBit, so that
-/// a worker serving a handful of models seldom shares a bit with a model it does not serve.
-uint64_t WideModelBit(std::string_view model);
+/// A 64-bit hash of a model's name (two names sharing one: about 1 in 2^64 per pair).
+uint64_t ModelNameHash(std::string_view model);
+/// A model's bit in a 64-bit filter, by ModelNameHash: wider than domain::ModelBit, so that a
+/// worker serving a handful of models seldom shares a bit with a model it does not serve.
+inline uint64_t WideModelBit(std::string_view model) {
+    return uint64_t{1} << (ModelNameHash(model) & 63);
+}
 
-/// An entry of State::deferred_by_model: a request listing this model after others.
+/// An entry of State::deferred_by_model: a request listing this model after others. What it
+/// carries tells whether a worker serves one of those others without a look at the request.
 struct DeferredRef {
+    QueueKey key;
     QueuedRef ref;
-    /// The WideModelBit filter of the models listed before this one: no bit shared with a
-    /// worker's, it serves none of them (a shared bit may be a collision; the request decides).
+    /// Listed second (ref.listed_index 1): the ModelNameHash of the first listed model. Listed
+    /// later: the WideModelBit filter of the models listed before it (no bit shared with a
+    /// worker's, it serves none of them; a shared bit may be a collision: the request decides).
     uint64_t listed_before = 0;
 };
-using DeferredQueue = std::map<QueueKey, DeferredRef>;
+
+/// The deferred entries of one (kind, model), in no order: a pop that finds nothing visits them
+/// all, so they lie side by side; a removal moves the last one into the gap.
+class DeferredQueue {
+public:
+    void Add(const DeferredRef& entry);
+    /// Removes the entry under `key`, if there is one.
+    void Remove(const QueueKey& key);
+    bool empty() const { return entries_.empty(); }
+    size_t size() const { return entries_.size(); }
+    std::vector<DeferredRef>::const_iterator begin() const { return entries_.begin(); }
+    std::vector<DeferredRef>::const_iterator end() const { return entries_.end(); }
+
+private:
+    struct KeyHash {
+        size_t operator()(const QueueKey& k) const noexcept {
+            return std::hash<int64_t>()(k.seq) * 31 + std::hash<int64_t>()(k.neg_priority);
+        }
+    };
+    std::vector<DeferredRef> entries_;
+    std::unordered_map<QueueKey, uint32_t, KeyHash> where_;  // key → index in entries_
+};
 
 /// The first entry of `tree` after `after` (from the start when nullopt) that the summary lets
 /// `offer` take; nullptr when there is none. O(log n) per refused region of the queue.

@@ -287,9 +287,28 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
                                                     w.profile.models.end());
         std::unordered_set<std::string_view> seen;
         uint64_t served_bits = 0;
+        std::vector<uint64_t> served_hashes;
         for (const auto& m : w.profile.models) {
-            served_bits |= WideModelBit(m);
+            served_hashes.push_back(ModelNameHash(m));
+            served_bits |= uint64_t{1} << (served_hashes.back() & 63);
         }
+        std::sort(served_hashes.begin(), served_hashes.end());
+        // Whether the worker serves a model the request lists before the deferred entry's: then
+        // it is counted in that model's queue.
+        auto counted_before = [&](const DeferredRef& deferred) {
+            const QueuedRef& ref = deferred.ref;
+            if (ref.listed_index == 1) {  // listed second: the first one's hash decides
+                return std::binary_search(served_hashes.begin(), served_hashes.end(),
+                                          deferred.listed_before);
+            }
+            if ((deferred.listed_before & served_bits) == 0) {
+                return false;  // no shared bit: none of them is served
+            }
+            const auto& listed = ref.request->models;
+            const auto own = std::next(listed.begin(), ref.listed_index);
+            return std::any_of(listed.begin(), own,
+                               [&](std::string_view x) { return served.contains(x); });
+        };
         for (const auto& m : w.profile.models) {
             if (!seen.insert(m).second) {
                 continue;  // a model the worker lists twice
@@ -298,16 +317,11 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
             if (q == st.deferred_by_model[k].end()) {
                 continue;
             }
-            for (const auto& [key, deferred] : q->second) {
-                const QueuedRef& ref = deferred.ref;
-                if ((deferred.listed_before & served_bits) != 0) {  // else none is served
-                    const auto& listed = ref.request->models;
-                    const auto own = std::next(listed.begin(), ref.listed_index);
-                    if (std::any_of(listed.begin(), own,
-                                    [&](std::string_view x) { return served.contains(x); })) {
-                        continue;  // counted in the queue of an earlier listed model
-                    }
+            for (const DeferredRef& deferred : q->second) {
+                if (counted_before(deferred)) {
+                    continue;
                 }
+                const QueuedRef& ref = deferred.ref;
                 const domain::MatchSummary leaf = domain::Leaf(ref.needs);
                 const auto reason =
                     domain::MayTake(leaf, offer) ? judge(ref) : domain::PrunedReason(leaf, offer);
