@@ -199,14 +199,18 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
     // queue advanced past what its subtree summaries rule out, CanGenerate deciding on the rest.
     // `prechecked`: the queues are those of models this worker serves.
     auto first_match = [&](const std::vector<const ModelTree*>& from, bool prechecked) {
+        // A cursor per queue, merged by key in a heap. Until a queue's turn comes, its cursor
+        // holds its first entry, a lower bound (`exact` false): the descent to its first
+        // takeable entry is made only then, so a match early in one queue spares the others'.
         struct Cursor {
             const ModelTree* tree;
             const ModelTreeEntry* at;
+            bool exact;
         };
         std::vector<Cursor> heap;
         for (const ModelTree* t : from) {
-            if (const ModelTreeEntry* e = FirstTakeable(*t, std::nullopt, offer)) {
-                heap.push_back({t, e});
+            if (!t->empty()) {
+                heap.push_back({t, &*t->begin(), false});
             }
         }
         auto later = [](const Cursor& x, const Cursor& y) { return y.at->first < x.at->first; };
@@ -215,21 +219,30 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
         while (!heap.empty()) {
             std::pop_heap(heap.begin(), heap.end(), later);
             Cursor& c = heap.back();
+            if (!c.exact) {
+                if (const ModelTreeEntry* e = FirstTakeable(*c.tree, std::nullopt, offer)) {
+                    c = {c.tree, e, true};
+                    std::push_heap(heap.begin(), heap.end(), later);
+                } else {
+                    heap.pop_back();
+                }
+                continue;
+            }
             const QueueKey key = c.at->first;
             const QueuedRef ref = c.at->second;
             const bool repeat = last && *last == key;  // a request in several of these queues
             last = key;
-            if (const ModelTreeEntry* next = FirstTakeable(*c.tree, key, offer)) {
-                c.at = next;
-                std::push_heap(heap.begin(), heap.end(), later);
-            } else {
-                heap.pop_back();
-            }
             if (!repeat && now < ref.request->expiry &&
                 check(ref, prechecked) == domain::SkipReason::kNone) {
                 found = ref;
                 chosen_ref = &found;
                 return true;
+            }
+            if (const ModelTreeEntry* next = FirstTakeable(*c.tree, key, offer)) {
+                c.at = next;
+                std::push_heap(heap.begin(), heap.end(), later);
+            } else {
+                heap.pop_back();
             }
         }
         return false;
