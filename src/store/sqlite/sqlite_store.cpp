@@ -355,6 +355,8 @@ public:
         map_limit_toggle_ = !map_limit_toggle_;
         sqlite3_int64 limit = map_limit_toggle_ ? kMmapLimit - 4096 : kMmapLimit;
         if (sqlite3_file_control(db(), "main", SQLITE_FCNTL_MMAP_SIZE, &limit) == SQLITE_OK) {
+            spdlog::debug("database file mapped anew at {} KiB (was {} KiB)", size >> 10,
+                          mapped_ >> 10);
             mapped_ = size;
         }
     }
