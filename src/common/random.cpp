@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/check.hpp"
@@ -43,10 +44,35 @@ std::string NewUuid() {
     return FormatUuid(b, 4);
 }
 
+namespace {
+
+/// Random bytes for ids that are not secrets (job ids: only their worker's key submits them),
+/// taken from a per-thread block of the system's random bytes, so a pop does not make a
+/// getrandom call per job id (1.3 % of a pop's CPU). Each byte is handed out once and wiped.
+void PublicIdBytes(unsigned char* out, size_t n) {
+    struct Block {
+        std::array<unsigned char, 512> bytes{};
+        size_t used = 512;
+        ~Block() { sodium_memzero(bytes.data(), bytes.size()); }
+    };
+    thread_local Block block;
+    HORDE_CHECK(n <= block.bytes.size(), "too many bytes at once");
+    if (block.used + n > block.bytes.size()) {
+        randombytes_buf(block.bytes.data(), block.bytes.size());
+        block.used = 0;
+    }
+    unsigned char* from = block.bytes.data() + block.used;
+    std::copy(from, from + n, out);
+    sodium_memzero(from, n);
+    block.used += n;
+}
+
+}  // namespace
+
 std::string NewUuidV7(int64_t unix_ms) {
     EnsureSodium();
     std::array<unsigned char, 16> b{};
-    randombytes_buf(b.data(), b.size());
+    PublicIdBytes(b.data() + 6, b.size() - 6);  // the first 6 hold the time
     const auto ms = static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms);
     for (int i = 0; i < 6; ++i) {
         b[static_cast<size_t>(i)] = static_cast<unsigned char>(ms >> (8 * (5 - i)));

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "common/ids.hpp"
 
@@ -34,6 +36,26 @@ TEST(RandomTest, UuidV7IsUniqueWithinOneMillisecond) {
         ids.insert(NewUuidV7(1'700'000'000'000));
     }
     EXPECT_EQ(ids.size(), 1000u);
+}
+
+TEST(RandomTest, UuidV7FromSeveralThreadsAreAllDistinct) {
+    std::vector<std::vector<std::string>> made(4);
+    std::vector<std::thread> threads;
+    for (auto& out : made) {
+        threads.emplace_back([&out] {
+            for (int i = 0; i < 500; ++i) {
+                out.push_back(NewUuidV7(1'700'000'000'000));
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    std::set<std::string> ids;
+    for (const auto& out : made) {
+        ids.insert(out.begin(), out.end());
+    }
+    EXPECT_EQ(ids.size(), 2000u);
 }
 
 }  // namespace
