@@ -100,8 +100,9 @@ struct HordeService::State {
     ModelTree any_model[2];
     /// Per kind and model, the queued requests listing it after another model (the entries of
     /// queue_by_model marked `deferred`): a pop that finds nothing counts them apart, once each.
-    /// Each entry carries the filter of the models listed before this one, so the count can
-    /// tell, mostly without a look at the request, that the worker serves none of them.
+    /// Each entry carries the hash of the first listed model (when listed second) or a filter
+    /// of the models listed before it, so the count can tell, mostly without a look at the
+    /// request, whether the worker serves one of them (see DeferredRef).
     ByName<DeferredQueue> deferred_by_model[2];
     /// Per kind and requester, their queued requests (the priority pass of a pop).
     std::unordered_map<int64_t, ModelTree> queue_by_user[2];
