@@ -116,6 +116,46 @@ TEST(CommitQueueTest, BatchesQueuedDuringACommitFormTheNextGroup) {
     EXPECT_EQ(store.inner().committed_batches(), 3);
 }
 
+// A batch queued with a deferred wake-up waits for Wake (or Wait), so that the batches queued
+// before it go in the same group.
+TEST(CommitQueueTest, DeferredBatchesWaitForWakeAndGoInOneGroup) {
+    GatedStore store;
+    CommitQueue queue(store);
+    EXPECT_TRUE(queue.Wait(queue.Enqueue(Setting("warm"))).has_value());  // the writer naps now
+    const int before = store.groups();
+    std::vector<CommitQueue::Ticket> tickets;
+    for (int i = 0; i < 5; ++i) {
+        tickets.push_back(
+            queue.Enqueue(Setting("d" + std::to_string(i)), CommitQueue::WakeMode::kDeferred));
+    }
+    queue.Wake();
+    for (const auto& t : tickets) {
+        EXPECT_TRUE(queue.Wait(t).has_value());
+    }
+    EXPECT_EQ(store.groups(), before + 1);
+    EXPECT_EQ(store.inner().committed_batches(), 6);
+}
+
+// A deferred wake-up that never comes (the caller's connection went away) does not strand the
+// batch: the napping writer takes it when its nap ends, the sleeping one at once.
+TEST(CommitQueueTest, DeferredBatchIsWrittenWithoutWake) {
+    GatedStore store;
+    CommitQueue queue(store);
+    auto stored_via_then = [&](const std::string& key) {
+        auto ticket = queue.Enqueue(Setting(key), CommitQueue::WakeMode::kDeferred);
+        std::promise<bool> called;
+        queue.Then(ticket, [&](const Status& s) { called.set_value(s.has_value()); });
+        auto result = called.get_future();
+        return result.wait_for(5s) == std::future_status::ready && result.get();
+    };
+    EXPECT_TRUE(stored_via_then("first"));    // a fresh writer sleeps
+    EXPECT_TRUE(stored_via_then("napping"));  // right after a group: it naps
+    std::this_thread::sleep_for(CommitQueue::kDeferredWakeLimit *
+                                (CommitQueue::kNapsBeforeSleep + 20));
+    EXPECT_TRUE(stored_via_then("asleep"));
+    EXPECT_EQ(store.inner().committed_batches(), 3);
+}
+
 // Then: the callback gets the outcome once the batch is stored, on the writer thread; after
 // that it runs at once on the caller's thread. No thread has to wait for it.
 TEST(CommitQueueTest, ThenRunsOnceTheBatchIsStored) {

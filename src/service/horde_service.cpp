@@ -154,7 +154,9 @@ CommitQueue::Ticket HordeService::CommitAsync(store::Batch& batch) {
         return nullptr;
     }
     ApplyToMemory(batch);
-    return commits_.Enqueue(std::move(batch));
+    // Resolve (Wait) or ResolveThen (once the caller's thread is done with what is at hand)
+    // wakes the writer.
+    return commits_.Enqueue(std::move(batch), CommitQueue::WakeMode::kDeferred);
 }
 
 Status HordeService::AwaitDurable(const CommitQueue::Ticket& ticket) {
@@ -186,6 +188,38 @@ V& Slot(ByName<V>& map, std::string_view name) {
     return it->second;
 }
 
+/// Adds `n` (negative: removes) of a queued request's jobs to the queue's counters.
+void CountQueued(State& st, const domain::Request& r, int64_t n) {
+    const int k = KindIndex(r.kind);
+    for (auto it = r.models.begin(); it != r.models.end(); ++it) {
+        const std::string_view m = *it;
+        auto mt = st.model_totals[k].find(m);
+        if (mt == st.model_totals[k].end()) {
+            mt = st.model_totals[k].try_emplace(std::string(m)).first;
+        }
+        mt->second.jobs += n;
+        mt->second.things += r.things * n;
+        if (mt->second.jobs <= 0) {
+            st.model_totals[k].erase(mt);
+        }
+        if (r.user.value() == 0) {
+            auto a = st.anon_queued_by_model[k].find(m);
+            if (a == st.anon_queued_by_model[k].end()) {
+                a = st.anon_queued_by_model[k].try_emplace(std::string(m)).first;
+            }
+            if ((a->second += n) <= 0) {
+                st.anon_queued_by_model[k].erase(a);
+            }
+        }
+    }
+    st.totals[k].jobs += n;
+    st.totals[k].things += r.things * n;
+    auto u = st.queued_by_user[k].try_emplace(r.user.value()).first;
+    if ((u->second += n) <= 0) {
+        st.queued_by_user[k].erase(u);
+    }
+}
+
 /// Adds a queued request (a node of st.requests) to the queue indexes and counters.
 void Enqueue(State& st, const domain::Request& r) {
     const int k = KindIndex(r.kind);
@@ -196,7 +230,6 @@ void Enqueue(State& st, const domain::Request& r) {
         st.any_model[k].insert({key, ref});
     }
     st.queue_by_user[k][r.user.value()].insert({key, ref});
-    const int64_t n = r.n;
     size_t i = 0;
     uint64_t listed_before = 0;  // WideModelBit filter of the models listed before `it`
     uint64_t first_hash = 0;     // ModelNameHash of the first listed model
@@ -217,16 +250,8 @@ void Enqueue(State& st, const domain::Request& r) {
         const uint64_t hash = ModelNameHash(m);
         first_hash = i == 0 ? hash : first_hash;
         listed_before |= uint64_t{1} << (hash & 63);
-        auto& mt = Slot(st.model_totals[k], m);
-        mt.jobs += n;
-        mt.things += r.things * n;
-        if (r.user.value() == 0) {
-            Slot(st.anon_queued_by_model[k], m) += n;
-        }
     }
-    st.totals[k].jobs += n;
-    st.totals[k].things += r.things * n;
-    st.queued_by_user[k][r.user.value()] += n;
+    CountQueued(st, r, r.n);
 }
 
 /// Removes a queued request from the queue indexes and counters (the inverse of Enqueue).
@@ -243,7 +268,6 @@ void Dequeue(State& st, const domain::Request& r) {
             st.queue_by_user[k].erase(q);
         }
     }
-    const int64_t n = r.n;
     bool first = true;  // the first listed model's queue holds no deferred entry
     for (const std::string_view m : r.models) {
         auto q = st.queue_by_model[k].find(m);
@@ -260,28 +284,9 @@ void Dequeue(State& st, const domain::Request& r) {
                 st.deferred_by_model[k].erase(mq);
             }
         }
-        auto mt = st.model_totals[k].find(m);
-        if (mt != st.model_totals[k].end()) {
-            mt->second.jobs -= n;
-            mt->second.things -= r.things * n;
-            if (mt->second.jobs <= 0) {
-                st.model_totals[k].erase(mt);
-            }
-        }
-        if (r.user.value() == 0) {
-            auto a = st.anon_queued_by_model[k].find(m);
-            if (a != st.anon_queued_by_model[k].end() && (a->second -= n) <= 0) {
-                st.anon_queued_by_model[k].erase(a);
-            }
-        }
         first = false;
     }
-    st.totals[k].jobs -= n;
-    st.totals[k].things -= r.things * n;
-    auto u = st.queued_by_user[k].find(r.user.value());
-    if (u != st.queued_by_user[k].end() && (u->second -= n) <= 0) {
-        st.queued_by_user[k].erase(u);
-    }
+    CountQueued(st, r, -int64_t{r.n});
 }
 
 TimePoint DeadlineOf(const domain::Job& j) { return j.start + std::chrono::seconds(j.ttl_s); }
@@ -389,13 +394,18 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
                 continue;
             }
             domain::Request& cur = it->second;
-            if (IsQueued(cur)) {
+            const bool was_queued = IsQueued(cur);
+            if (was_queued && cs->n > 0) {
+                // Still queued: its queue entries stay (neither its place nor what it needs
+                // depends on n), only the counters change.
+                CountQueued(st, cur, int64_t{cs->n} - cur.n);
+            } else if (was_queued) {
                 Dequeue(st, cur);
             }
             st.expiries.Remove(cur);
             cur.n = cs->n;
             cur.expiry = cs->expiry;
-            if (IsQueued(cur)) {
+            if (!was_queued && IsQueued(cur)) {
                 Enqueue(st, cur);
             }
             st.expiries.Add(cur);

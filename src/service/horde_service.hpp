@@ -89,7 +89,7 @@ struct RequestView {
 struct PopOutcome {
     std::optional<domain::Request> request;  // a copy, when jobs were handed out
     std::vector<domain::Job> jobs;
-    domain::Worker worker;
+    WorkerId worker;  // the popping worker (registered by its first pop)
     domain::Capabilities caps;
     std::map<std::string, int> skipped;
     std::string source_image_name;  // stored source image, if any ("" = none or URL)
@@ -445,6 +445,9 @@ void HordeService::ResolveThen(Pending<T> p, Resume resume, Done<T> done) {
         return;
     }
     auto ticket = p.ticket;
+    // The batch was queued without waking the writer: the caller's thread wakes it once done
+    // with the requests at hand, so that their batches go in the same group.
+    resume([this] { commits_.Wake(); });
     // On the writer thread: only hand over; the finishing (a read, the answer) runs on the
     // caller's thread.
     commits_.Then(ticket, [this, p = std::move(p), resume = std::move(resume),

@@ -500,7 +500,7 @@ TEST_F(HordeServiceTest, TickRequeuesATimedOutJobAndALateSubmitIsAborted) {
     EXPECT_EQ(st.restarted, 1);
     EXPECT_FALSE(st.done);
     EXPECT_FALSE(st.request.faulted);
-    EXPECT_EQ(Worker(pop.worker.id).aborted_jobs, 1);
+    EXPECT_EQ(Worker(pop.worker).aborted_jobs, 1);
 
     EXPECT_EQ(CodeOf(Deliver(owner, job)), ErrorCode::kAbortedGen);
 
@@ -753,7 +753,7 @@ TEST_F(HordeServiceTest, SettlementChargesTheRequesterAndPaysTheOwnerTimesTheBri
     EXPECT_DOUBLE_EQ(Stat(requester, "kudos.used"), -(tax + charge).ToDouble());
     EXPECT_DOUBLE_EQ(Stat(owner, "fulfillment.image"), 1.0);
     EXPECT_EQ(ImageStatus(id).request.consumed, tax + charge);
-    const domain::Worker w = Worker(pop.worker.id);
+    const domain::Worker w = Worker(pop.worker);
     EXPECT_EQ(w.kudos_generated, credit);
     EXPECT_EQ(w.fulfilments, 1);
 
@@ -840,7 +840,7 @@ TEST_F(HordeServiceTest, FailedStoreWriteOnSubmitChangesNothing) {
     EXPECT_EQ(st.request.consumed, domain::ActivationTax(0, false));
     EXPECT_EQ(Balance(requester), requester_before);
     EXPECT_EQ(Balance(owner), owner_before);
-    EXPECT_EQ(Worker(pop.worker.id).fulfilments, 0);
+    EXPECT_EQ(Worker(pop.worker).fulfilments, 0);
     EXPECT_EQ(Must(service_.CheckLedger(), "CheckLedger").entries, entries_before);
 
     // The worker may simply try again.
@@ -910,7 +910,7 @@ TEST_F(HordeServiceTest, FailedStoreWriteDuringTickIsRetriedByTheNextTick) {
 
 TEST_F(HordeServiceTest, UptimeRewardAfterTenMinutesGoesToEscrowForAnUntrustedOwner) {
     const auto owner = NewUser("owner", 0, false);
-    const WorkerId worker = PopImage(owner, "steady").worker.id;
+    const WorkerId worker = PopImage(owner, "steady").worker;
     for (int i = 1; i <= 10; ++i) {  // check in every 60 s up to 600 s of uptime
         Advance(60);
         PopImage(owner, "steady");
@@ -972,7 +972,7 @@ TEST_F(HordeServiceTest, UptimeCountRestartsAfterTheWorkerWasOffline) {
 
 TEST_F(HordeServiceTest, WorkerIsOnlineUntil300SecondsAfterItsLastCheckIn) {
     const auto owner = NewUser("owner");
-    const WorkerId id = PopImage(owner, "w").worker.id;
+    const WorkerId id = PopImage(owner, "w").worker;
     Advance(300);
     EXPECT_TRUE(Must(service_.GetWorker(id.value()), "GetWorker").online);
     EXPECT_EQ(service_.ListWorkers(GenKind::kImage, "").size(), 1u);
@@ -997,7 +997,7 @@ TEST_F(HordeServiceTest, WorkerPoppingJobsEvery20SecondsStaysOnline) {
     for (int t = 0; t <= 400; t += 20) {
         const PopOutcome pop = PopImage(owner, "busy");
         ASSERT_EQ(pop.jobs.size(), 1u) << "at " << t << " s";
-        id = pop.worker.id;
+        id = pop.worker;
         Advance(20);
     }
     // The last pop was 20 s ago, after 400 s of pops 20 s apart.
@@ -1035,7 +1035,7 @@ TEST_F(HordeServiceTest, RestartedServiceLoadsTheSameState) {
     for (const auto& u : {poor, rich, owner}) {
         EXPECT_EQ(Must(restarted.GetUser(u.id), "GetUser").kudos, Balance(u));
     }
-    EXPECT_EQ(Must(restarted.GetWorker(pop.worker.id.value()), "GetWorker").worker.fulfilments, 1);
+    EXPECT_EQ(Must(restarted.GetWorker(pop.worker.value()), "GetWorker").worker.fulfilments, 1);
 }
 
 TEST_F(HordeServiceTest, RestartedServiceTimesOutJobsHandedOutBeforeTheRestart) {
@@ -1187,6 +1187,17 @@ public:
         fn();
         return true;
     }
+    /// Runs resumed functions here (each waited for up to 5 s) until `done` holds: the writes'
+    /// wake-up, then the answer.
+    template <typename Pred>
+    bool RunUntil(Pred done) {
+        while (!done()) {
+            if (!RunOne()) {
+                return false;
+            }
+        }
+        return true;
+    }
 
 private:
     std::mutex mu_;
@@ -1212,8 +1223,8 @@ TEST_F(HordeServiceTest, ThenFormsAnswerThroughResumeOnceStored) {
         EXPECT_EQ(std::this_thread::get_id(), io_thread);
         accepted = std::move(a);
     });
-    ASSERT_TRUE(io.RunOne());
-    ASSERT_TRUE(accepted && accepted->has_value());
+    ASSERT_TRUE(io.RunUntil([&] { return accepted.has_value(); }));
+    ASSERT_TRUE(accepted->has_value());
     const std::string id = (*accepted)->id.value();
     EXPECT_EQ(store_.Load()->requests.size(), 1u) << "answered before it was stored";
 
@@ -1221,8 +1232,8 @@ TEST_F(HordeServiceTest, ThenFormsAnswerThroughResumeOnceStored) {
     service_.PopThen(GenKind::kImage, "w", ImageProfile(), 1, As(owner), io.resume(),
                      [&](Result<PopOutcome> p) { popped = std::move(p); });
     EXPECT_FALSE(popped) << "a claim is answered only through resume";
-    ASSERT_TRUE(io.RunOne());
-    ASSERT_TRUE(popped && popped->has_value());
+    ASSERT_TRUE(io.RunUntil([&] { return popped.has_value(); }));
+    ASSERT_TRUE(popped->has_value());
     const PopOutcome& pop = popped->value();
     ASSERT_EQ(pop.jobs.size(), 1u);
     ASSERT_TRUE(pop.request);
@@ -1236,8 +1247,8 @@ TEST_F(HordeServiceTest, ThenFormsAnswerThroughResumeOnceStored) {
     std::optional<Result<SubmitOutcome>> submitted;
     service_.SubmitThen(GenKind::kImage, std::move(gen), As(owner), io.resume(),
                         [&](Result<SubmitOutcome> o) { submitted = std::move(o); });
-    ASSERT_TRUE(io.RunOne());
-    ASSERT_TRUE(submitted && submitted->has_value());
+    ASSERT_TRUE(io.RunUntil([&] { return submitted.has_value(); }));
+    ASSERT_TRUE(submitted->has_value());
     EXPECT_GT((*submitted)->reward, Kudos());
     EXPECT_EQ(ImageStatus(id).finished, 1);
 
@@ -1258,8 +1269,7 @@ TEST_F(HordeServiceTest, FailedStoreWriteOnPopThenChangesNothing) {
     std::optional<Result<PopOutcome>> failed;
     service_.PopThen(GenKind::kImage, "w", ImageProfile(), 1, As(owner), io.resume(),
                      [&](Result<PopOutcome> p) { failed = std::move(p); });
-    ASSERT_TRUE(io.RunOne());
-    ASSERT_TRUE(failed);
+    ASSERT_TRUE(io.RunUntil([&] { return failed.has_value(); }));
     EXPECT_EQ(CodeOf(*failed), ErrorCode::kStoreUnavailable);
     const RequestView st = ImageStatus(id);
     EXPECT_EQ(st.request.n, 3);
@@ -1426,6 +1436,42 @@ TEST_F(HordeServiceTest, WorkerThatComesToServeAModelMakesItsRequestsPossibleAtO
 
 // ---------------------------------------------------------------------------------------------
 // Errors a client or worker can trigger.
+
+// A pop that leaves slots keeps the request queued and only moves the counters; they must be
+// those of a queue built from scratch (a restarted service's), down to zero when it is drained.
+TEST_F(HordeServiceTest, PartialClaimsMoveTheQueueCountersLikeARebuiltQueue) {
+    const auto user = NewUser("user", 100);
+    const auto anon = Must(service_.Authenticate("0000000000"), "Authenticate");
+    const auto owner = NewUser("owner");
+    domain::Request two_models = ImageRequest(3);
+    two_models.models = {kImageModel, "other model"};
+    Enqueue(user, two_models);
+    Enqueue(anon, ImageRequest(2));
+    auto counters = [](const HordeService& s) {
+        std::map<std::string, std::pair<int, int64_t>> by_model;
+        for (const auto& m : s.Models(GenKind::kImage)) {
+            if (m.jobs > 0 || m.queued_things > 0) {
+                by_model[m.name] = {m.jobs, m.queued_things};
+            }
+        }
+        return std::make_tuple(by_model, s.Heartbeat().queued_jobs,
+                               s.Performance().queued_megapixelsteps);
+    };
+    auto expect_rebuilt_equal = [&](int queued_jobs) {
+        HordeService restarted(store_, files_, clock_, Settings());
+        ASSERT_TRUE(restarted.Init());
+        EXPECT_EQ(counters(service_), counters(restarted));
+        EXPECT_EQ(std::get<1>(counters(service_)), queued_jobs);
+    };
+    expect_rebuilt_equal(5);
+    for (int left = 4; left >= 0; --left) {
+        ASSERT_EQ(PopImage(owner, "w").jobs.size(), 1u);
+        expect_rebuilt_equal(left);
+    }
+    EXPECT_TRUE(std::get<0>(counters(service_)).empty());
+    // The queued-jobs limit of the requester follows too: 30 slots free again once drained.
+    EXPECT_TRUE(Submit(user, ImageRequest(30)));
+}
 
 TEST_F(HordeServiceTest, TooManyPromptsWhenQueuedJobsExceedTheConcurrencyLimit) {
     const auto user = NewUser("user", 10);

@@ -412,7 +412,7 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
                                     ? "This worker has been put into maintenance mode by its owner"
                                     : w.maintenance_msg);
         }
-        out.worker = w;
+        out.worker = w.id;
         out.skipped = std::move(skipped);
         return {ticket,
                 [out = std::move(out), refused](const Status& stored) -> Result<PopOutcome> {
@@ -470,7 +470,7 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
     // the slots are gone meanwhile (another node's pop), and reads the params back for the
     // payload, inside the writer's transaction.
     auto params = std::make_shared<std::string>();
-    b.Add(store::ClaimSlots{r.id, expected_n, r.n, r.expiry, params, out.jobs});
+    b.Add(store::ClaimSlots{r.id, expected_n, r.n, r.expiry, params, out.jobs, r.seq});
     const auto ticket = CommitAsync(b);
     if (write_worker) {
         st.checkin_written[w.id.value()] = now;
@@ -478,7 +478,7 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
         st.workers[w.id.value()] = w;  // the check-in time is kept in memory only
     }
     lock.unlock();
-    out.worker = w;
+    out.worker = w.id;
     out.request = std::move(r);
     // The jobs go out only once the claim is stored.
     return {ticket,

@@ -32,6 +32,7 @@ struct DeleteWorker {
 };
 /// Upserts the request. Its params never change after intake: an empty `params_json` keeps
 /// the stored ones (the service keeps no copy of them in memory; a pop's ClaimSlots reads them).
+/// A positive `seq` is the request's own (no other request has it) and never changes.
 struct PutRequest {
     domain::Request request;
 };
@@ -67,6 +68,9 @@ struct PutSetting {
 ///
 /// The SQLite store appends a claim (the jobs' rows carry the new n and expiry) rather than
 /// rewriting the request's row, and folds the newest claim into the request when it loads.
+/// `request_seq` is the request's `seq` (0: not known); the SQLite store numbers a request's row
+/// with its seq when that is positive (the service gives each request its own), so the claim
+/// reads the row by number, falling back to the id.
 struct ClaimSlots {
     RequestId request;
     int expected_n = 0;
@@ -74,6 +78,7 @@ struct ClaimSlots {
     TimePoint expiry;
     std::shared_ptr<std::string> params_out;
     std::vector<domain::Job> jobs;
+    int64_t request_seq = 0;
 };
 
 /// Browser sessions and invite links (keyed by their token hash).

@@ -141,6 +141,16 @@ ALTER TABLE jobs_v5 RENAME TO jobs;
 ALTER TABLE requests ADD COLUMN write_seq INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+/// A request's row number is its sequence number (issue 6): the pop's claim reads the request's
+/// params by row number instead of through the id index. Rows move out of the way first (negative
+/// numbers), then take their seq; a seq held by two rows (never written by the service) keeps
+/// its negative number and is found by id.
+inline constexpr const char* kV006RequestRowBySeq = R"sql(
+UPDATE requests SET rowid = -rowid - 1;
+UPDATE requests SET rowid = seq
+    WHERE seq > 0 AND seq IN (SELECT seq FROM requests GROUP BY seq HAVING count(*) = 1);
+)sql";
+
 struct Migration {
     int version;
     const char* name;
@@ -148,12 +158,13 @@ struct Migration {
 };
 
 /// Ascending by version, without gaps.
-inline constexpr std::array<Migration, 5> kMigrations{{
+inline constexpr std::array<Migration, 6> kMigrations{{
     {1, "init", kV001Init},
     {2, "web_accounts", kV002WebAccounts},
     {3, "request_params", kV003RequestParams},
     {4, "request_origin", kV004RequestOrigin},
     {5, "appended_claims", kV005AppendedClaims},
+    {6, "request_row_by_seq", kV006RequestRowBySeq},
 }};
 
 inline constexpr int kLatestVersion = kMigrations.back().version;

@@ -88,10 +88,12 @@ constexpr const char* kUpsertWorker =
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, "
     "kind = excluded.kind, data = excluded.data";
 constexpr const char* kDeleteWorker = "DELETE FROM workers WHERE id = ?";
+/// A request's row number is its sequence number (unique; see ClaimSlots in store.hpp), so the
+/// claim finds the row without descending the id index. An update keeps the row number.
 constexpr const char* kUpsertRequest =
-    "INSERT INTO requests (id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, params, "
-    "client_agent, ipaddr, write_seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO requests (rowid, id, kind, user_id, n, jobs, created_ms, expiry_ms, seq, data, "
+    "params, client_agent, ipaddr, write_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id, "
     "n = excluded.n, jobs = excluded.jobs, created_ms = excluded.created_ms, "
     "expiry_ms = excluded.expiry_ms, seq = excluded.seq, data = excluded.data, "
@@ -101,6 +103,7 @@ constexpr const char* kUpsertRequest =
     "ELSE excluded.client_agent END, "
     "ipaddr = CASE excluded.ipaddr WHEN '' THEN requests.ipaddr ELSE excluded.ipaddr END";
 constexpr const char* kSelectRequestParams = "SELECT params FROM requests WHERE id = ?";
+constexpr const char* kSelectRequestParamsByRow = "SELECT params, id FROM requests WHERE rowid = ?";
 constexpr const char* kDeleteRequest = "DELETE FROM requests WHERE id = ?";
 constexpr const char* kDeleteJob = "DELETE FROM jobs WHERE id = ?";
 /// A job handed out by a claim, carrying it (see ClaimSlots in store.hpp).
@@ -974,6 +977,11 @@ Status ApplyOne(Connection& c, const DeleteWorker& m) {
 Status ApplyOne(Connection& c, const PutRequest& m) {
     const domain::Request& r = m.request;
     HORDE_TRY(auto q, c.Prepare(kUpsertRequest));
+    if (r.seq > 0) {
+        q.BindInt(r.seq);
+    } else {
+        q.BindNull();  // no sequence number (tests, tools): SQLite numbers the row
+    }
     return q.BindText(r.id.value())
         .BindText(GenKindName(r.kind))
         .BindInt(r.user.value())
@@ -1096,19 +1104,34 @@ Status ApplyOne(Connection& c, const PutInvite& m) {
         .Run();
 }
 
+// Reads the claimed request's params into `out` (when set): by row number when the claim
+// carries the request's sequence number and that row is the request's, else by id.
+Status ReadClaimedParams(Connection& c, const ClaimSlots& m) {
+    if (m.request_seq > 0) {
+        HORDE_TRY(auto q, c.Prepare(kSelectRequestParamsByRow));
+        HORDE_TRY(const bool found, q.BindInt(m.request_seq).Step());
+        if (found && q.Text(1) == m.request.value()) {
+            if (m.params_out) {
+                *m.params_out = q.Text(0);
+            }
+            return q.Run();  // finish the statement before the next one
+        }
+        HORDE_TRY_STATUS(q.Run());
+    }
+    HORDE_TRY(auto q, c.Prepare(kSelectRequestParams));
+    HORDE_TRY(const bool found, q.BindText(m.request.value()).Step());
+    if (!found) {
+        return MakeError(ErrorCode::kBadRequest, "precondition failed: no such request");
+    }
+    if (m.params_out) {
+        *m.params_out = q.Text(0);
+    }
+    return q.Run();
+}
+
 // Appends the claim's jobs, each carrying it; the request's row is only read (for its params).
 Status ApplyOne(Connection& c, const ClaimSlots& m) {
-    {
-        HORDE_TRY(auto q, c.Prepare(kSelectRequestParams));
-        HORDE_TRY(const bool found, q.BindText(m.request.value()).Step());
-        if (!found) {
-            return MakeError(ErrorCode::kBadRequest, "precondition failed: no such request");
-        }
-        if (m.params_out) {
-            *m.params_out = q.Text(0);
-        }
-        HORDE_TRY_STATUS(q.Run());  // finish the statement before the next one
-    }
+    HORDE_TRY_STATUS(ReadClaimedParams(c, m));
     const int64_t seq = c.NextWriteSeq();
     if (m.jobs.empty()) {  // nothing to carry it: update the row
         HORDE_TRY(auto q, c.Prepare(kUpdateRequestSlots));

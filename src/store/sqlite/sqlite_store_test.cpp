@@ -1007,6 +1007,51 @@ TEST(SqliteStoreTest, ClaimSlotsSetsNAndExpiryAndHandsOutTheParams) {
     EXPECT_EQ(after.jobs.size(), 3u);
 }
 
+// A request's row is numbered with its seq, kept by later upserts; a claim carrying the seq reads
+// the params from that row, and one whose seq names no row or another request's row still
+// finds its own by id.
+TEST(SqliteStoreTest, ClaimSlotsFindsTheRequestByItsSeqOrElseByItsId) {
+    TempDb db;
+    auto store = OpenOrDie(db.path());
+    ASSERT_NE(store, nullptr);
+    domain::Request a = SimpleRequest("a", 3);
+    a.seq = 41;
+    a.params_json = R"({"for":"a"})";
+    domain::Request b = SimpleRequest("b", 3);
+    b.seq = 42;
+    b.params_json = R"({"for":"b"})";
+    ApplyOk(*store, One(PutRequest{a}));
+    ApplyOk(*store, One(PutRequest{b}));
+    a.n = 2;
+    a.params_json.clear();  // a later upsert carries no params and keeps the row number
+    ApplyOk(*store, One(PutRequest{a}));
+    {
+        RawDb raw(db.path());
+        EXPECT_EQ(raw.Scalar("SELECT rowid FROM requests WHERE id = 'a'"), "41");
+        EXPECT_EQ(raw.Scalar("SELECT rowid FROM requests WHERE id = 'b'"), "42");
+    }
+    auto claim = [&](const std::string& id, int64_t seq, const std::string& job) {
+        auto params = std::make_shared<std::string>();
+        ClaimSlots c{RequestId(id), 3, 1, Ms(1'700'002'000'000), params, {SimpleJob(job, id)}};
+        c.request_seq = seq;
+        ApplyOk(*store, One(std::move(c)));
+        return *params;
+    };
+    EXPECT_EQ(claim("a", 41, "j1"), R"({"for":"a"})");
+    EXPECT_EQ(claim("b", 42, "j2"), R"({"for":"b"})");
+    EXPECT_EQ(claim("a", 42, "j3"), R"({"for":"a"})");  // b's row: found by id
+    EXPECT_EQ(claim("b", 7, "j4"), R"({"for":"b"})");   // no such row: found by id
+    EXPECT_EQ(claim("b", 0, "j5"), R"({"for":"b"})");   // no seq: by id
+    // Gone is gone, whichever way it is looked up.
+    ApplyOk(*store, One(DeleteRequest{RequestId("a"), {JobId("j1"), JobId("j3")}}));
+    ClaimSlots gone{RequestId("a"), 3, 1, Ms(1'700'002'000'000), nullptr, {SimpleJob("j6", "a")}};
+    gone.request_seq = 41;
+    EXPECT_FALSE(store->Apply(One(std::move(gone))));
+    // A request without a seq (tools, tests) gets a row number of SQLite's choosing.
+    ApplyOk(*store, One(PutRequest{SimpleRequest("c", 1)}));
+    EXPECT_EQ(claim("c", 0, "j7"), "");
+}
+
 // A claim is appended (its jobs carry it) and the request's row is left alone; whichever of the
 // request's full writes and its claims came last decides n and expiry, across reopens too.
 TEST(SqliteStoreTest, TheLastOfFullWritesAndClaimsDecidesAcrossReopens) {
@@ -1137,6 +1182,55 @@ TEST(SqliteStoreTest, MigrationDropsTheJobsForeignKeyAndKeepsTheJobs) {
     EXPECT_EQ(raw.Scalar("SELECT count(*) FROM pragma_index_list('jobs') "
                          "WHERE name = 'jobs_request'"),
               "0");
+}
+
+TEST(SqliteStoreTest, MigrationNumbersRequestRowsWithTheirSeq) {
+    TempDb db;
+    {
+        auto store = OpenOrDie(db.path());
+        ASSERT_NE(store, nullptr);
+        for (const auto& [id, seq] : std::vector<std::pair<std::string, int64_t>>{
+                 {"r1", 0}, {"r2", 0}, {"r3", 0}, {"r4", 0}}) {
+            domain::Request r = SimpleRequest(id, 1);
+            r.seq = seq;
+            r.params_json = "{\"id\":\"" + id + "\"}";
+            ApplyOk(*store, One(PutRequest{r}));
+        }
+    }
+    {
+        // Back to schema 5: rows numbered by SQLite (1..4), seqs set as the service did, one
+        // of them held twice (never written so, but the migration must not fail on it).
+        RawDb raw(db.path());
+        raw.Exec("UPDATE requests SET seq = 3 WHERE id = 'r1'");
+        raw.Exec("UPDATE requests SET seq = 1 WHERE id = 'r2'");
+        raw.Exec("UPDATE requests SET seq = 9 WHERE id IN ('r3', 'r4')");
+        raw.Exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'");
+    }
+    auto store = OpenOrDie(db.path());
+    ASSERT_NE(store, nullptr);
+    {
+        RawDb raw(db.path());
+        EXPECT_EQ(raw.Scalar("SELECT rowid FROM requests WHERE id = 'r1'"), "3");
+        EXPECT_EQ(raw.Scalar("SELECT rowid FROM requests WHERE id = 'r2'"), "1");
+        EXPECT_EQ(raw.Scalar("SELECT count(*) FROM requests WHERE rowid < 0"), "2");
+        EXPECT_EQ(raw.Scalar("SELECT value FROM meta WHERE key = 'schema_version'"),
+                  std::to_string(sqlite_schema::kLatestVersion));
+    }
+    EXPECT_EQ(LoadOk(*store).requests.size(), 4u);
+    for (const auto& [id, seq] :
+         std::vector<std::pair<std::string, int64_t>>{{"r1", 3}, {"r2", 1}, {"r3", 9}, {"r4", 9}}) {
+        auto params = std::make_shared<std::string>();
+        ClaimSlots c{RequestId(id), 1, 0, Ms(1'700'002'000'000), params, {SimpleJob("j" + id, id)}};
+        c.request_seq = seq;
+        ApplyOk(*store, One(std::move(c)));
+        EXPECT_EQ(*params, "{\"id\":\"" + id + "\"}") << id;
+    }
+    // A new request takes its own seq as row number.
+    domain::Request r5 = SimpleRequest("r5", 1);
+    r5.seq = 10;
+    ApplyOk(*store, One(PutRequest{r5}));
+    RawDb raw(db.path());
+    EXPECT_EQ(raw.Scalar("SELECT rowid FROM requests WHERE id = 'r5'"), "10");
 }
 
 TEST(SqliteStoreTest, NextUserIdFollowsTheLargestId) {
