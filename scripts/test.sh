@@ -30,6 +30,9 @@ HORDED="$ROOT/build/apps/horded/horded" "$ROOT/tests/web/run.sh"
 
 echo "== benchmark smoke run (no timing asserts; docs/benchmarks.md has the full preset)"
 /usr/bin/python3 bench/run.py --preset smoke --horded "$ROOT/build/apps/horded/horded"
+echo "== A/B script smoke run (the same build twice, one short round)"
+/usr/bin/python3 bench/ab.py --preset smoke --rounds 1 --duration 1 \
+    "$ROOT/build/apps/horded/horded" "$ROOT/build/apps/horded/horded"
 
 echo "== sanitizer build (ASan + UBSan)"
 CMAKE_BUILD_TYPE=Debug "$ROOT/scripts/build.sh" "$ROOT/build-asan" -DHORDE_SANITIZE=ON

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""A/B of "pop, work matches" between horded builds, in alternating order.
+
+On a shared machine the full benchmark's phases swing by 10-20 % from run to run, more than a
+change to the pop path usually moves them. This script measures only the matching pop, many
+times and interleaved:
+
+1. for each binary, `run.py --duration 1 --keep` builds the benchmark state with that binary
+   (users, workers, the fill, one second of each phase) and keeps its data directory and its
+   list of worker pops;
+2. each round, in alternating order (A B, then B A, ...), it starts each binary on a fresh
+   copy of its own data directory, waits until the server is idle, pops for 2 s to warm up,
+   then measures `--duration` seconds of the same pops with `--connections` connections;
+3. it prints each run (pops/s, server CPU per pop, p50, p99) and the means per binary.
+
+Queued requests expire 20 minutes after they were made, so the rounds must end by then (the
+script says so if they do not). Usage:
+
+    python3 bench/ab.py OLD_HORDED NEW_HORDED [--rounds 4] [--duration 8] [--preset full]
+"""
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as bench  # noqa: E402  (the benchmark's server and wrk helpers)
+
+EXPIRY_S = 20 * 60
+
+
+def build_state(binary: Path, preset: str, into: Path) -> Path:
+    """Runs the benchmark with `binary` for one second per phase and keeps its state in `into`."""
+    out = subprocess.run(
+        [sys.executable, str(bench.REPO / "bench/run.py"), "--preset", preset, "--duration",
+         "1", "--horded", str(binary), "--worker", "/nonexistent", "--keep"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    m = re.search(r"\[bench\] kept (\S+)", out.stdout)
+    if out.returncode != 0 or not m:
+        sys.stdout.write(out.stdout)
+        raise SystemExit(f"building the state with {binary} failed")
+    kept = Path(m.group(1))
+    into.mkdir(parents=True)
+    shutil.copytree(kept / "data", into / "data")
+    shutil.copy2(kept / "pop_work_matches.txt", into / "pops.txt")
+    shutil.rmtree(kept, ignore_errors=True)
+    return into
+
+
+def measure(binary: Path, state: Path, scratch: Path, duration: float, connections: int):
+    """One run: `binary` on a fresh copy of `state`; returns (pops/s, CPU ms/pop, p50, p99)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    shutil.copytree(state / "data", scratch / "data")
+    srv = bench.Server(binary, scratch / "data", 0)
+    try:
+        deadline = time.time() + 120  # a migration at start may take a while
+        while time.time() < deadline:  # idle: less than 10 % of a core over half a second
+            before = srv.cpu_s()
+            time.sleep(0.5)
+            if srv.cpu_s() - before < 0.05:
+                break
+        bench.run_wrk(srv.port, state / "pops.txt", 2, connections)  # warm-up, not measured
+        time.sleep(0.5)
+        cpu_before = srv.cpu_s()
+        w = bench.run_wrk(srv.port, state / "pops.txt", duration, connections)
+        cpu = srv.cpu_s() - cpu_before
+    finally:
+        srv.stop()
+    n = w["requests"]
+    if n == 0 or w.get("status", 0):
+        raise SystemExit(f"{binary}: {n} pops, {w.get('status', 0)} non-2xx answers")
+    return n / (w["duration_us"] / 1e6), cpu / n * 1000, w["p50_us"] / 1000, w["p99_us"] / 1000
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("binaries", nargs="+", help="horded builds to compare (two or more)")
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--duration", type=float, default=8, help="measured seconds per run")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--preset", default="full", choices=sorted(bench.PRESETS))
+    args = ap.parse_args()
+    if len(args.binaries) < 2:
+        raise SystemExit("give two or more binaries")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="horde-ab-"))
+    try:
+        # Private copies, labelled by position: a rebuild meanwhile must not swap a binary.
+        bins = []
+        for i, b in enumerate(args.binaries):
+            copy = tmp / f"bin{i}" / "horded"
+            copy.parent.mkdir()
+            shutil.copy2(b, copy)
+            bins.append((f"{chr(ord('A') + i)} {b}", copy))
+        started = time.time()
+        states = {}
+        for label, binary in bins:
+            print(f"[ab] building the state with {label} ...", flush=True)
+            states[label] = build_state(binary, args.preset, tmp / f"state-{label[0]}")
+        results = {label: [] for label, _ in bins}
+        for r in range(args.rounds):
+            order = bins if r % 2 == 0 else list(reversed(bins))
+            for label, binary in order:
+                row = measure(binary, states[label], tmp / "run", args.duration,
+                              args.connections)
+                results[label].append(row)
+                print(f"round {r + 1}  {label:50s} {row[0]:8.0f} pops/s  {row[1]:.3f} ms CPU/pop"
+                      f"  p50 {row[2]:.2f} ms  p99 {row[3]:.2f} ms", flush=True)
+        if time.time() - started > EXPIRY_S:
+            print("[ab] warning: the rounds ended more than 20 minutes after the first state "
+                  "was built; its requests had begun to expire")
+        print()
+        for label, rows in results.items():
+            rate = sum(x[0] for x in rows) / len(rows)
+            cpu = sum(x[1] for x in rows) / len(rows)
+            print(f"mean  {label:50s} {rate:8.0f} pops/s  {cpu:.3f} ms CPU/pop  "
+                  f"({min(x[0] for x in rows):.0f}-{max(x[0] for x in rows):.0f} pops/s)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
