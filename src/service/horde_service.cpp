@@ -178,35 +178,33 @@ namespace {
 
 using State = HordeService::State;
 
-/// The value under `name`, default-constructed if absent; copies the name only then.
+/// The entry under `name`, its value default-constructed if absent; copies the name only then.
 template <typename V>
-V& Slot(ByName<V>& map, std::string_view name) {
+auto SlotEntry(ByName<V>& map, std::string_view name) {
     auto it = map.find(name);
     if (it == map.end()) {
         it = map.try_emplace(std::string(name)).first;
     }
-    return it->second;
+    return it;
+}
+
+template <typename V>
+V& Slot(ByName<V>& map, std::string_view name) {
+    return SlotEntry(map, name)->second;
 }
 
 /// Adds `n` (negative: removes) of a queued request's jobs to the queue's counters.
 void CountQueued(State& st, const domain::Request& r, int64_t n) {
     const int k = KindIndex(r.kind);
-    for (auto it = r.models.begin(); it != r.models.end(); ++it) {
-        const std::string_view m = *it;
-        auto mt = st.model_totals[k].find(m);
-        if (mt == st.model_totals[k].end()) {
-            mt = st.model_totals[k].try_emplace(std::string(m)).first;
-        }
+    for (const std::string_view m : r.models) {
+        auto mt = SlotEntry(st.model_totals[k], m);
         mt->second.jobs += n;
         mt->second.things += r.things * n;
         if (mt->second.jobs <= 0) {
             st.model_totals[k].erase(mt);
         }
         if (r.user.value() == 0) {
-            auto a = st.anon_queued_by_model[k].find(m);
-            if (a == st.anon_queued_by_model[k].end()) {
-                a = st.anon_queued_by_model[k].try_emplace(std::string(m)).first;
-            }
+            auto a = SlotEntry(st.anon_queued_by_model[k], m);
             if ((a->second += n) <= 0) {
                 st.anon_queued_by_model[k].erase(a);
             }
