@@ -247,7 +247,7 @@ void Enqueue(State& st, const domain::Request& r) {
         }
         const uint64_t hash = ModelNameHash(m);
         first_hash = i == 0 ? hash : first_hash;
-        listed_before |= uint64_t{1} << (hash & 63);
+        listed_before |= WideModelBitOfHash(hash);
     }
     CountQueued(st, r, r.n);
 }

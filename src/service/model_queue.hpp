@@ -81,8 +81,11 @@ using ModelTreeEntry = ModelTree::value_type;
 uint64_t ModelNameHash(std::string_view model);
 /// A model's bit in a 64-bit filter, by ModelNameHash: wider than domain::ModelBit, so that a
 /// worker serving a handful of models seldom shares a bit with a model it does not serve.
+inline uint64_t WideModelBitOfHash(uint64_t model_name_hash) {
+    return uint64_t{1} << (model_name_hash & 63);
+}
 inline uint64_t WideModelBit(std::string_view model) {
-    return uint64_t{1} << (ModelNameHash(model) & 63);
+    return WideModelBitOfHash(ModelNameHash(model));
 }
 
 /// An entry of State::deferred_by_model: a request listing this model after others. What it

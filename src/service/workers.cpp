@@ -303,7 +303,7 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
         std::vector<uint64_t> served_hashes;
         for (const auto& m : w.profile.models) {
             served_hashes.push_back(ModelNameHash(m));
-            served_bits |= uint64_t{1} << (served_hashes.back() & 63);
+            served_bits |= WideModelBitOfHash(served_hashes.back());
         }
         std::sort(served_hashes.begin(), served_hashes.end());
         // Whether the worker serves a model the request lists before the deferred entry's: then
