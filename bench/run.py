@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -34,6 +35,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 LUA = REPO / "bench" / "lua" / "replay.lua"
+
+# Mean pause of each connection between an answer and its next request in the paced pop phase.
+PACED_THINK_MS = 4
 
 PRESETS = {
     "smoke": dict(requests=2000, users=50, workers=60, nomatch_workers=8, duration=2.0,
@@ -232,24 +236,42 @@ def write_lines(path: Path, rows):
             f.write(f"{method}\t{p}\t{key or ''}\t{tag}\t{b}\n")
 
 
+# wrk's threads per run (--wrk-threads); 0: one per connection. One per core (wrk's own advice)
+# costs wrk ~40 % less CPU per request on 2 cores, but left the server idle part of the time
+# under durable intake (-15 % req/s in an A/B, session 9), and the phases' history is per
+# connection; see docs/benchmarks.md.
+WRK_THREADS = 0
+
+
+def wrk_threads(connections: int) -> int:
+    return max(1, min(connections, WRK_THREADS)) if WRK_THREADS > 0 else connections
+
+
 def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cycle",
             capture: Path | None = None, expected: int | None = None, timeout_s=None,
-            errors_only=False):
+            errors_only=False, think_ms: int = 0):
     """Runs wrk; returns its BENCHJSON dict (+ captured rows when capture is set).
 
-    With `expected`, wrk is interrupted (SIGINT, it then prints its summary) as soon as that many
-    answers were captured, so `once` runs are timed by their real length."""
-    cmd = ["wrk", "-t", str(connections), "-c", str(connections),
+    A capture of every answer needs one connection per wrk thread (answers come back in request
+    order only then); other runs use wrk_threads(). With `think_ms`, each connection waits that
+    long after an answer before its next request (a paced load). With `expected`, wrk is
+    interrupted (SIGINT, it then prints its summary) as soon as that many answers were
+    captured, so `once` runs are timed by their real length."""
+    threads = connections if capture and not errors_only else wrk_threads(connections)
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections),
            "-d", f"{int(timeout_s or duration)}s" if (timeout_s or duration) >= 1 else "1s",
            "--timeout", "30s", "-s", str(LUA), f"http://127.0.0.1:{port}", "--",
-           str(lines_file), str(connections), mode, str(capture) if capture else "",
+           str(lines_file), str(threads), mode, str(capture) if capture else "",
            "errors" if errors_only else "all"]
     if capture:
         for f in capture.parent.glob(capture.name + "*"):
             f.unlink()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    env = dict(os.environ, BENCH_THINK_MS=str(think_ms)) if think_ms else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
     if expected is not None and capture is not None:
-        files = [Path(str(capture) + str(i)) for i in range(1, connections + 1)]
+        files = [Path(str(capture) + str(i)) for i in range(1, threads + 1)]
         for f in files:
             _line_cache.pop(f, None)
         while proc.poll() is None:
@@ -258,13 +280,16 @@ def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cyc
                 proc.send_signal(signal.SIGINT)
                 break
     out, _ = proc.communicate()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"BENCHJSON (\{.*\})", out)
     if not m:
         raise RuntimeError("wrk failed:\n" + out)
     res = json.loads(m.group(1))
+    # wrk's own CPU (it shares the cores with the server): user+system of the reaped child.
+    res["client_cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if capture:
         rows = []
-        for i in range(1, connections + 1):
+        for i in range(1, threads + 1):
             f = Path(str(capture) + str(i))
             if f.exists():
                 for line in f.read_text().splitlines():
@@ -307,6 +332,9 @@ def main():
     ap.add_argument("--workers", type=int)
     ap.add_argument("--duration", type=float, help="seconds per measured phase")
     ap.add_argument("--connections", type=int)
+    ap.add_argument("--wrk-threads", type=int, default=0,
+                    help="wrk threads per phase (default 0: one per connection); answers kept "
+                         "for later phases always use one per connection")
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--json", help="write results as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
@@ -315,6 +343,8 @@ def main():
                          "(comma-separated list); "
                          "flat profile written to bench/out/perf-<phase>.txt")
     args = ap.parse_args()
+    global WRK_THREADS
+    WRK_THREADS = args.wrk_threads
     cfg = dict(PRESETS[args.preset])
     for k in ("requests", "users", "workers", "duration", "connections"):
         if getattr(args, k) is not None:
@@ -463,7 +493,7 @@ def main():
                     return
             log("[bench] warning: server still busy after 60 s")
 
-        def phase(name, rows, mode="cycle", capture=None, expected=None, conns=C):
+        def phase(name, rows, mode="cycle", capture=None, expected=None, conns=C, think_ms=0):
             f = tmp / (re.sub(r"\W+", "_", name) + ".txt")
             write_lines(f, rows)
             settle()
@@ -477,7 +507,7 @@ def main():
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             r = run_wrk(srv.port, f, D, conns, mode=mode,
                         capture=tmp / (capture or ("err_" + f.stem + "_")), expected=expected,
-                        timeout_s=D, errors_only=capture is None)
+                        timeout_s=D, errors_only=capture is None, think_ms=think_ms)
             r["server_cpu_s"] = srv.cpu_s() - cpu0
             if prof:
                 prof.wait()
@@ -533,6 +563,8 @@ def main():
         phase("pop, nothing matches", [("POST", pop_path(k), key, k, b) for key, k, b in nomatch])
 
         # --- pop when work matches (jobs captured for submit) -----------------------------------
+        # Keeping which worker got which job needs one connection per wrk thread (answers in
+        # order), whatever --wrk-threads says.
         pm_rows = [("POST", pop_path(k), key, k, b) for key, k, b in workers]
         rng.shuffle(pm_rows)
         r = phase("pop, work matches", pm_rows, capture="cap_pop_")
@@ -554,6 +586,17 @@ def main():
         # --- async intake for a fixed time ------------------------------------------------------
         in_rows, _ = async_rows(cfg["intake_pool"], random.Random(args.seed + 1))
         phase("async intake (durable)", [(m, p, k, t, b) for m, p, k, t, b in in_rows])
+
+        # --- pop when work matches, paced below saturation: its latency -----------------------
+        # Each connection waits a random time (exponential, mean PACED_THINK_MS) between an
+        # answer and its next pop, so pops arrive at random times as independent workers' do
+        # (~40 % of the saturated rate here). At saturation a closed loop's latency is set by
+        # the queue in front of the server (16 connections / rate, Little's law), not by it.
+        # The same pacing on the heartbeat: the latency floor of this machine and load generator.
+        phase(f"heartbeat, paced ({PACED_THINK_MS} ms think)",
+              [("GET", "/api/v2/status/heartbeat", "", "-", None)], think_ms=PACED_THINK_MS)
+        phase(f"pop, work matches, paced ({PACED_THINK_MS} ms think)", pm_rows,
+              think_ms=PACED_THINK_MS)
 
         # --- full round trip: async -> pop -> submit -> status (python, sequential per thread) --
         settle()
@@ -748,15 +791,17 @@ def report(results):
     base = results["phases"].get("heartbeat (baseline)", {}).get("rps") or 0
     floor = results["phases"].get("status/modes (floor)", {}).get("rps") or 0
     print(f"\n{'phase':38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x heartb':>9} "
-          f"{'x floor':>8} {'srv cpu ms/req':>15}")
+          f"{'x floor':>8} {'srv cpu ms/req':>15} {'wrk cpu ms/req':>15}")
     for name, p in results["phases"].items():
         ratio = p["rps"] / base if base else 0
         ratio_f = p["rps"] / floor if floor else 0
         p["ratio_heartbeat"], p["ratio_floor"] = ratio, ratio_f
         cpu = p.get("server_cpu_s")
         cpu_per = f"{cpu * 1000 / p['requests']:.3f}" if cpu is not None and p.get("requests") else "-"
+        ccpu = p.get("client_cpu_s")
+        ccpu_per = f"{ccpu * 1000 / p['requests']:.3f}" if ccpu is not None and p.get("requests") else "-"
         print(f"{name:38} {p['rps']:9.0f} {p['p50_us'] / 1000:8.2f} {p['p99_us'] / 1000:8.2f} "
-              f"{ratio:9.3f} {ratio_f:8.3f} {cpu_per:>15}")
+              f"{ratio:9.3f} {ratio_f:8.3f} {cpu_per:>15} {ccpu_per:>15}")
     mem = results["memory"]
     if mem:
         print(f"\nRSS idle {mem['idle_rss_kib'] / 1024:.1f} MiB; before queueing "

@@ -7,11 +7,25 @@
 --         CAPTURE_PREFIX<thread> (ID: the "id":"<uuid>" of a 2xx body, else "-"). Needs one connection per thread
 --         (run.py passes -t N -c N) so that answers come back in request order.
 --   5th arg "errors": capture only the non-2xx answers.
+--   In "errors" mode a thread may hold several connections: the answers' order is not known,
+--   so the lines carry "-" for APIKEY and TAG.
+-- BENCH_THINK_MS (environment): when set, each connection waits after an answer before its
+--   next request (wrk's delay()), a random time with that mean (exponentially distributed,
+--   whole milliseconds), so the connections do not fall into step: a paced load below
+--   saturation whose requests arrive at random times, as independent workers' pops do.
 -- done() prints one JSON line prefixed with "BENCHJSON ".
+
+local think_ms = tonumber(os.getenv("BENCH_THINK_MS") or "")
+if think_ms and think_ms > 0 then
+  function delay()
+    return math.floor(-math.log(1 - math.random()) * think_ms + 0.5)
+  end
+end
 
 local counter = 1
 function setup(thread)
   thread:set("tid", counter)
+  thread:set("seed", counter * 7919 + os.time())
   counter = counter + 1
 end
 
@@ -26,6 +40,7 @@ local filler = nil
 local errors_only = false
 
 function init(args)
+  math.randomseed(seed)
   local file, nthreads = args[1], tonumber(args[2])
   mode = args[3] or "cycle"
   errors_only = args[5] == "errors"
@@ -68,7 +83,7 @@ function request()
   end
   local e = entries[idx]
   idx = idx + 1
-  if capture then
+  if capture and not errors_only then
     ptail = ptail + 1
     pending[ptail] = e
   end
@@ -77,7 +92,13 @@ end
 
 function response(status, headers, body)
   answered = answered + 1
-  if capture and phead <= ptail then
+  if capture and errors_only then
+    if status < 200 or status >= 300 then
+      local id = body and ("!" .. body:sub(1, 300):gsub("[\t\r\n]", " ")) or "-"
+      capture:write("-\t-\t", status, "\t", id, "\n")
+      capture:flush()
+    end
+  elseif capture and phead <= ptail then
     local e = pending[phead]
     pending[phead] = nil
     phead = phead + 1
@@ -87,10 +108,8 @@ function response(status, headers, body)
     elseif body then
       id = "!" .. body:sub(1, 300):gsub("[\t\r\n]", " ")
     end
-    if not errors_only or status < 200 or status >= 300 then
-      capture:write(e.key, "\t", e.tag, "\t", status, "\t", id, "\n")
-      capture:flush()
-    end
+    capture:write(e.key, "\t", e.tag, "\t", status, "\t", id, "\n")
+    capture:flush()
   end
   if mode == "once" and answered >= #entries then
     wrk.thread:stop()
