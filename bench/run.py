@@ -538,7 +538,8 @@ def main():
             return r
 
         # --- baselines ----------------------------------------------------------------------------
-        phase("heartbeat (baseline)", [("GET", "/api/v2/status/heartbeat", "", "-", None)])
+        heartbeat = [("GET", "/api/v2/status/heartbeat", "", "-", None)]
+        phase("heartbeat (baseline)", heartbeat)
         # heartbeat counts the queue (O(queued)); /status/modes is the transport floor.
         phase("status/modes (floor)", [("GET", "/api/v2/status/modes", "", "-", None)])
 
@@ -593,8 +594,7 @@ def main():
         # (~40 % of the saturated rate here). At saturation a closed loop's latency is set by
         # the queue in front of the server (16 connections / rate, Little's law), not by it.
         # The same pacing on the heartbeat: the latency floor of this machine and load generator.
-        phase(f"heartbeat, paced ({PACED_THINK_MS} ms think)",
-              [("GET", "/api/v2/status/heartbeat", "", "-", None)], think_ms=PACED_THINK_MS)
+        phase(f"heartbeat, paced ({PACED_THINK_MS} ms think)", heartbeat, think_ms=PACED_THINK_MS)
         phase(f"pop, work matches, paced ({PACED_THINK_MS} ms think)", pm_rows,
               think_ms=PACED_THINK_MS)
 

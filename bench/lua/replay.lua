@@ -90,11 +90,16 @@ function request()
   return e.req
 end
 
+-- A non-2xx answer's body, on one line, marked with "!".
+local function failure_text(body)
+  return "!" .. body:sub(1, 300):gsub("[\t\r\n]", " ")
+end
+
 function response(status, headers, body)
   answered = answered + 1
   if capture and errors_only then
     if status < 200 or status >= 300 then
-      local id = body and ("!" .. body:sub(1, 300):gsub("[\t\r\n]", " ")) or "-"
+      local id = body and failure_text(body) or "-"
       capture:write("-\t-\t", status, "\t", id, "\n")
       capture:flush()
     end
@@ -106,7 +111,7 @@ function response(status, headers, body)
     if status >= 200 and status < 300 and body then
       id = body:match('"id":"([0-9a-f%-]+)"') or "-"
     elseif body then
-      id = "!" .. body:sub(1, 300):gsub("[\t\r\n]", " ")
+      id = failure_text(body)
     end
     capture:write(e.key, "\t", e.tag, "\t", status, "\t", id, "\n")
     capture:flush()
