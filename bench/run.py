@@ -39,11 +39,17 @@ LUA = REPO / "bench" / "lua" / "replay.lua"
 # Mean pause of each connection between an answer and its next request in the paced pop phase.
 PACED_THINK_MS = 4
 
+# error_text: keep the text of non-2xx answers in the measured phases (wrk then copies every
+# answer into Lua); without it they are only counted. On in the smoke run (CI), where a failure
+# should say what went wrong; off in the full run, where it would cost wrk CPU on the 2 cores
+# the server uses (--error-text turns it on).
 PRESETS = {
     "smoke": dict(requests=2000, users=50, workers=60, nomatch_workers=8, duration=2.0,
-                  connections=8, intake_pool=3000, rt_threads=2, worker_jobs=30),
+                  connections=8, intake_pool=3000, rt_threads=2, worker_jobs=30,
+                  error_text=True),
     "full": dict(requests=100_000, users=1000, workers=1000, nomatch_workers=16, duration=10.0,
-                 connections=16, intake_pool=60_000, rt_threads=4, worker_jobs=300),
+                 connections=16, intake_pool=60_000, rt_threads=4, worker_jobs=300,
+                 error_text=False),
 }
 
 IMAGE_MODELS = [f"BenchDiffusion {i:02d}" for i in range(45)] + [
@@ -249,12 +255,14 @@ def wrk_threads(connections: int) -> int:
 
 def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cycle",
             capture: Path | None = None, expected: int | None = None, timeout_s=None,
-            errors_only=False, think_ms: int = 0):
+            errors_only=False, think_ms: int = 0, error_text=True):
     """Runs wrk; returns its BENCHJSON dict (+ captured rows when capture is set).
 
     A capture of every answer needs one connection per wrk thread (answers come back in request
     order only then); other runs use wrk_threads(). With `think_ms`, each connection waits that
-    long after an answer before its next request (a paced load). With `expected`, wrk is
+    long after an answer before its next request (a paced load). An errors-only `cycle` run
+    without `error_text` leaves answers out of Lua (BENCH_ANSWERS=none, cheaper for wrk) and
+    only counts the non-2xx ones (wrk's errors.status). With `expected`, wrk is
     interrupted (SIGINT, it then prints its summary) as soon as that many answers were
     captured, so `once` runs are timed by their real length."""
     threads = connections if capture and not errors_only else wrk_threads(connections)
@@ -267,7 +275,11 @@ def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cyc
         for f in capture.parent.glob(capture.name + "*"):
             f.unlink()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    env = dict(os.environ, BENCH_THINK_MS=str(think_ms)) if think_ms else None
+    env = dict(os.environ)
+    if think_ms:
+        env["BENCH_THINK_MS"] = str(think_ms)
+    if errors_only and mode == "cycle" and not error_text:
+        env["BENCH_ANSWERS"] = "none"
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
     if expected is not None and capture is not None:
@@ -335,6 +347,9 @@ def main():
     ap.add_argument("--wrk-threads", type=int, default=0,
                     help="wrk threads per phase (default 0: one per connection); answers kept "
                          "for later phases always use one per connection")
+    ap.add_argument("--error-text", action="store_true",
+                    help="keep the text of non-2xx answers in every phase (the smoke preset "
+                         "does; the full one only counts them, which costs wrk less CPU)")
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--json", help="write results as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
@@ -349,6 +364,7 @@ def main():
     for k in ("requests", "users", "workers", "duration", "connections"):
         if getattr(args, k) is not None:
             cfg[k] = getattr(args, k)
+    cfg["error_text"] = cfg["error_text"] or args.error_text
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
     rng = random.Random(args.seed)
@@ -507,7 +523,8 @@ def main():
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             r = run_wrk(srv.port, f, D, conns, mode=mode,
                         capture=tmp / (capture or ("err_" + f.stem + "_")), expected=expected,
-                        timeout_s=D, errors_only=capture is None, think_ms=think_ms)
+                        timeout_s=D, errors_only=capture is None, think_ms=think_ms,
+                        error_text=cfg["error_text"])
             r["server_cpu_s"] = srv.cpu_s() - cpu0
             if prof:
                 prof.wait()
@@ -533,7 +550,8 @@ def main():
             elif errs:
                 bad = [x for x in r.get("captured", []) if not 200 <= x[2] < 300]
                 failures.append(f"{name}: {errs} errors/non-2xx of {r['requests']}"
-                                + (f"; e.g. {bad[0][2]} {bad[0][3]}" if bad else ""))
+                                + (f"; e.g. {bad[0][2]} {bad[0][3]}" if bad else
+                                   "" if cfg["error_text"] else " (--error-text shows them)"))
             log(f"[bench] {name}: {rps:.0f} req/s p50 {r['p50_us']} us p99 {r['p99_us']} us")
             return r
 

@@ -22,6 +22,7 @@
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "common/spin_shared_mutex.hpp"
 #include "domain/bridge_capabilities.hpp"
 #include "domain/entities.hpp"
 #include "domain/ledger.hpp"
@@ -422,7 +423,7 @@ private:
     store::ResultFiles& files_;
     const Clock& clock_;
     ServiceSettings settings_;
-    mutable std::shared_mutex mu_;
+    mutable SpinSharedMutex mu_;
     std::unique_ptr<State> state_;
     /// Bumped (under mu_) when a worker joins, leaves or changes what it can do.
     std::atomic<uint64_t> workers_epoch_{1};
