@@ -8,12 +8,14 @@
 // virtual machine takes tens of microseconds, longer than the wait itself (docs/benchmarks.md,
 // session 10: 15 % of a core idle under pops, in ~70 us gaps after the I/O threads slept on the
 // lock). SpinSharedMutex tries the lock again, with a pause between tries, for about
-// kSpinMicros first, and sleeps only if it is still taken then. It meets the standard's
-// SharedMutex requirements (std::unique_lock, std::shared_lock).
+// kSpinMicros first, and sleeps only if it is still taken then (at once on a single core, where
+// the holder cannot run while a waiter spins). It meets the standard's SharedMutex requirements
+// (std::unique_lock, std::shared_lock).
 //
 // Thread-safety: as std::shared_mutex.
 #include <chrono>
 #include <shared_mutex>
+#include <thread>
 
 namespace horde {
 
@@ -53,6 +55,10 @@ private:
     static bool Spin(Attempt&& attempt) {
         if (attempt()) {
             return true;
+        }
+        static const bool several_cores = std::thread::hardware_concurrency() > 1;
+        if (!several_cores) {
+            return false;
         }
         const auto until = std::chrono::steady_clock::now() + kSpinMicros;
         for (;;) {
