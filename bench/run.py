@@ -39,8 +39,8 @@ LUA = REPO / "bench" / "lua" / "replay.lua"
 # Mean pause of each connection between an answer and its next request in the paced pop phase.
 PACED_THINK_MS = 4
 
-# error_text: keep the text of non-2xx answers in the measured phases (wrk then copies every
-# answer into Lua); without it they are only counted. On in the smoke run (CI), where a failure
+# error_text: keep the text of failed answers in the measured phases (wrk then copies every
+# answer into Lua); without it they are only counted (4xx/5xx: wrk's errors.status). On in the smoke run (CI), where a failure
 # should say what went wrong; off in the full run, where it would cost wrk CPU on the 2 cores
 # the server uses (--error-text turns it on).
 PRESETS = {
@@ -262,7 +262,7 @@ def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cyc
     order only then); other runs use wrk_threads(). With `think_ms`, each connection waits that
     long after an answer before its next request (a paced load). An errors-only `cycle` run
     without `error_text` leaves answers out of Lua (BENCH_ANSWERS=none, cheaper for wrk) and
-    only counts the non-2xx ones (wrk's errors.status). With `expected`, wrk is
+    only counts the 4xx/5xx ones (wrk's errors.status). With `expected`, wrk is
     interrupted (SIGINT, it then prints its summary) as soon as that many answers were
     captured, so `once` runs are timed by their real length."""
     threads = connections if capture and not errors_only else wrk_threads(connections)
@@ -276,6 +276,7 @@ def run_wrk(port, lines_file: Path, duration: float, connections: int, mode="cyc
             f.unlink()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = dict(os.environ)
+    env.pop("BENCH_ANSWERS", None)  # set here only, never inherited
     if think_ms:
         env["BENCH_THINK_MS"] = str(think_ms)
     if errors_only and mode == "cycle" and not error_text:
@@ -590,6 +591,23 @@ def main():
         in_rows, _ = async_rows(cfg["intake_pool"], random.Random(args.seed + 1))
         phase("async intake (durable)", [(m, p, k, t, b) for m, p, k, t, b in in_rows])
 
+        def unmeasured(name, rows):
+            """Sends each row once, keeping every answer (not a measured phase); returns the
+            captured rows and lists failures (non-2xx answers, socket errors, missing answers)."""
+            f = tmp / (re.sub(r"\W+", "_", name) + ".txt")
+            write_lines(f, rows)
+            settle()
+            res = run_wrk(srv.port, f, 0, C, mode="once", capture=tmp / ("cap_" + f.stem + "_"),
+                          expected=len(rows), timeout_s=max(60, len(rows) // 200))
+            got = res["captured"]
+            bad = [x for x in got if not 200 <= x[2] < 300]
+            errs = res["connect"] + res["read"] + res["write"] + res["timeout"]
+            if bad or errs or len(got) < len(rows):
+                failures.append(f"{name}: {len(got)} answers of {len(rows)}, {len(bad)} non-2xx, "
+                                f"{errs} socket errors"
+                                + (f"; e.g. {bad[0][2]} {bad[0][3]}" if bad else ""))
+            return got
+
         # --- jobs for the submit phase (not measured) ---------------------------------------------
         # Text workers pop `submit_jobs` times, their answers kept: which worker got which job
         # needs one connection per wrk thread (answers in order) and every answer in Lua, which
@@ -599,18 +617,10 @@ def main():
         want = cfg["submit_jobs"]
         text_jobs = []
         if text_pops:
-            job_rows = (text_pops * (want // len(text_pops) + 1))[:want]
-            jf = tmp / "pop_for_submit.txt"
-            write_lines(jf, job_rows)
-            settle()
-            res = run_wrk(srv.port, jf, 0, C, mode="once", capture=tmp / "cap_pop_",
-                          expected=len(job_rows), timeout_s=600)
-            text_jobs = [(k, rid) for k, tag, status, rid in res["captured"]
+            got = unmeasured("pops for submit",
+                             (text_pops * (want // len(text_pops) + 1))[:want])
+            text_jobs = [(k, rid) for k, tag, status, rid in got
                          if 200 <= status < 300 and rid != "-"]
-            bad = [x for x in res["captured"] if not 200 <= x[2] < 300]
-            if bad:
-                failures.append(f"pops for submit: {len(bad)} non-2xx, e.g. {bad[0][2]} "
-                                f"{bad[0][3]}")
         results["submit_jobs"] = len(text_jobs)
         log(f"[bench] {len(text_jobs)} text jobs popped for the submit phase")
 
@@ -621,6 +631,12 @@ def main():
                           "state": "ok", "seed": 0}) for k, rid in text_jobs]
             phase("submit (text)", sub_rows, mode="once", capture="cap_sub_",
                   expected=len(sub_rows))
+            # As many fresh text requests as those pops took (not measured), so that the paced
+            # pop below finds the queue as full as it did before they were added.
+            rr = random.Random(args.seed + 2)
+            unmeasured("text refill", [
+                ("POST", "/api/v2/generate/text/async", user_keys[rr.randrange(len(user_keys))],
+                 "text", text_request(rr)) for _ in text_jobs])
         else:
             failures.append("submit: no text job was popped")
 

@@ -12,8 +12,8 @@
 --   In "once" mode each line is flushed as it is written (run.py counts them to know when the
 --   run is over); in "cycle" mode they are buffered and written when wrk exits.
 -- BENCH_ANSWERS=none (environment): no response() at all, so wrk does not copy each answer's
---   headers and body into Lua (~20-30 % of its CPU per request); non-2xx answers are then only
---   counted (wrk's summary: errors.status). For "cycle" runs without a capture.
+--   headers and body into Lua; 4xx/5xx answers are then only counted (wrk's summary:
+--   errors.status, status > 399). For "cycle" runs without a capture.
 -- BENCH_THINK_MS (environment): when set, each connection waits after an answer before its
 --   next request (wrk's delay()), a random time with that mean (exponentially distributed,
 --   whole milliseconds), so the connections do not fall into step: a paced load below

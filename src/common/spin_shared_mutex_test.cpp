@@ -87,21 +87,42 @@ TEST(SpinSharedMutexTest, ReadersNeverSeeAHalfDoneWrite) {
     RecordProperty("reads_during_writes", static_cast<int>(reads_during_writes.load()));
 }
 
+// The try_ calls come from another thread (a thread may not try to lock what it holds), which
+// lets go of whatever it got.
 TEST(SpinSharedMutexTest, TryLockRespectsTheOtherMode) {
     SpinSharedMutex mu;
+    auto try_exclusive = [&] {
+        bool got = false;
+        std::thread([&] {
+            got = mu.try_lock();
+            if (got) {
+                mu.unlock();
+            }
+        }).join();
+        return got;
+    };
+    auto try_shared = [&] {
+        bool got = false;
+        std::thread([&] {
+            got = mu.try_lock_shared();
+            if (got) {
+                mu.unlock_shared();
+            }
+        }).join();
+        return got;
+    };
     {
         std::shared_lock reader(mu);
-        EXPECT_FALSE(mu.try_lock());
-        EXPECT_TRUE(mu.try_lock_shared());  // readers share
-        mu.unlock_shared();
+        EXPECT_FALSE(try_exclusive());
+        EXPECT_TRUE(try_shared());  // readers share
     }
     {
         std::unique_lock writer(mu);
-        EXPECT_FALSE(mu.try_lock_shared());
-        EXPECT_FALSE(mu.try_lock());
+        EXPECT_FALSE(try_shared());
+        EXPECT_FALSE(try_exclusive());
     }
-    EXPECT_TRUE(mu.try_lock());
-    mu.unlock();
+    EXPECT_TRUE(try_exclusive());
+    EXPECT_TRUE(try_shared());
 }
 
 // A wait longer than the spin ends in the kernel's sleep and still gets the lock, after the
@@ -109,20 +130,27 @@ TEST(SpinSharedMutexTest, TryLockRespectsTheOtherMode) {
 TEST(SpinSharedMutexTest, AWaitLongerThanTheSpinSleepsUntilTheRelease) {
     SpinSharedMutex mu;
     std::atomic<bool> released{false};
+    std::atomic<int> waiting{0};  // threads about to ask for the lock
     std::atomic<bool> writer_in{false};
     std::atomic<bool> reader_in{false};
     std::unique_lock held(mu);
     std::thread writer([&] {
+        waiting.fetch_add(1);
         std::unique_lock lock(mu);
         EXPECT_TRUE(released.load());
         writer_in.store(true);
     });
     std::thread reader([&] {
+        waiting.fetch_add(1);
         std::shared_lock lock(mu);
         EXPECT_TRUE(released.load());
         reader_in.store(true);
     });
-    std::this_thread::sleep_for(SpinSharedMutex::kSpinMicros * 50);
+    while (waiting.load() < 2) {
+        std::this_thread::yield();
+    }
+    // Both are now spinning or asleep on the lock; wait well past the spin.
+    std::this_thread::sleep_for(SpinSharedMutex::kSpinMicros * 100);
     EXPECT_FALSE(writer_in.load());
     EXPECT_FALSE(reader_in.load());
     released.store(true);
