@@ -87,29 +87,20 @@ TEST(SpinSharedMutexTest, ReadersNeverSeeAHalfDoneWrite) {
     RecordProperty("reads_during_writes", static_cast<int>(reads_during_writes.load()));
 }
 
-// The try_ calls come from another thread (a thread may not try to lock what it holds), which
-// lets go of whatever it got.
+// The try_ calls come from another thread (a thread may not try to lock what it holds).
 TEST(SpinSharedMutexTest, TryLockRespectsTheOtherMode) {
     SpinSharedMutex mu;
-    auto try_exclusive = [&] {
+    // Each lock type tries once (std::try_to_lock) and lets go when it goes out of scope.
+    auto got_in = [](auto attempt) {
         bool got = false;
-        std::thread([&] {
-            got = mu.try_lock();
-            if (got) {
-                mu.unlock();
-            }
-        }).join();
+        std::thread([&] { got = attempt().owns_lock(); }).join();
         return got;
     };
+    auto try_exclusive = [&] {
+        return got_in([&] { return std::unique_lock(mu, std::try_to_lock); });
+    };
     auto try_shared = [&] {
-        bool got = false;
-        std::thread([&] {
-            got = mu.try_lock_shared();
-            if (got) {
-                mu.unlock_shared();
-            }
-        }).join();
-        return got;
+        return got_in([&] { return std::shared_lock(mu, std::try_to_lock); });
     };
     {
         std::shared_lock reader(mu);
