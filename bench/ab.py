@@ -9,14 +9,21 @@ times and interleaved:
    (users, workers, the fill, one second of each phase) and keeps its data directory and its
    list of worker pops;
 2. each round, in alternating order (A B, then B A, ...), it starts each binary on a fresh
-   copy of its own data directory, waits until the server is idle, pops for 2 s to warm up,
+   copy of its own data directory, waits until the server is idle (after its first periodic
+   sweep, which times out the state's unsubmitted jobs once they are past their ttl), pops
+   for 2 s to warm up,
    then measures `--duration` seconds of the same pops with `--connections` connections;
 3. it prints each run (pops/s, server CPU per pop, p50, p99) and the means per binary.
+
+With `--think-ms T` the measured runs are paced as the full benchmark's paced phase: each
+connection waits a random time (exponential, mean T ms) after an answer, so the pops come below
+saturation and their p50/p99 are the latency under load (the warm-up is not paced).
 
 Queued requests expire 20 minutes after they were made, so the rounds must end by then (the
 script says so if they do not). Usage:
 
     python3 bench/ab.py OLD_HORDED NEW_HORDED [--rounds 4] [--duration 8] [--preset full]
+                        [--think-ms 4]
 """
 
 import argparse
@@ -52,25 +59,32 @@ def build_state(binary: Path, preset: str, into: Path) -> Path:
     return into
 
 
-def measure(binary: Path, state: Path, scratch: Path, duration: float, connections: int):
+def measure(binary: Path, state: Path, scratch: Path, duration: float, connections: int,
+            think_ms: int = 0):
     """One run: `binary` on a fresh copy of `state`; returns (pops/s, CPU ms/pop, p50, p99)."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     shutil.copytree(state / "data", scratch / "data")
     srv = bench.Server(binary, scratch / "data", 0)
     try:
+        # Idle: less than 10 % of a core over a second, looked at from 1.5 s after the start, so
+        # that the first periodic sweep (every second) has begun: once the state is older than
+        # a job's ttl, it times out the thousands of jobs that the state's phases popped and
+        # never submitted, which takes seconds of server time that must not fall in a round.
+        time.sleep(1.5)
         deadline = time.time() + 120  # a migration at start may take a while
-        while time.time() < deadline:  # idle: less than 10 % of a core over half a second
+        while time.time() < deadline:
             before = srv.cpu_s()
-            time.sleep(0.5)
-            if srv.cpu_s() - before < 0.05:
+            time.sleep(1.0)
+            if srv.cpu_s() - before < 0.1:
                 break
         # Answers stay out of wrk's Lua (BENCH_ANSWERS=none): 4xx/5xx are counted, not kept.
         quiet = dict(errors_only=True, error_text=False)
         bench.run_wrk(srv.port, state / "pops.txt", 2, connections, **quiet)  # warm-up
         time.sleep(0.5)
         cpu_before = srv.cpu_s()
-        w = bench.run_wrk(srv.port, state / "pops.txt", duration, connections, **quiet)
+        w = bench.run_wrk(srv.port, state / "pops.txt", duration, connections, think_ms=think_ms,
+                          **quiet)
         cpu = srv.cpu_s() - cpu_before
     finally:
         srv.stop()
@@ -89,6 +103,8 @@ def main():
     ap.add_argument("--duration", type=float, default=8, help="measured seconds per run")
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--preset", default="full", choices=sorted(bench.PRESETS))
+    ap.add_argument("--think-ms", type=int, default=0,
+                    help="pace the measured pops: mean pause (ms) after each answer")
     args = ap.parse_args()
     if len(args.binaries) < 2:
         raise SystemExit("give two or more binaries")
@@ -113,7 +129,7 @@ def main():
             order = bins if r % 2 == 0 else list(reversed(bins))
             for label, binary in order:
                 row = measure(binary, states[label], tmp / "run", args.duration,
-                              args.connections)
+                              args.connections, args.think_ms)
                 results[label].append(row)
                 print(f"round {r + 1}  {label:50s} {row[0]:8.0f} pops/s  {row[1]:.3f} ms CPU/pop"
                       f"  p50 {row[2]:.2f} ms  p99 {row[3]:.2f} ms", flush=True)
@@ -124,8 +140,12 @@ def main():
         for label, rows in results.items():
             rate = sum(x[0] for x in rows) / len(rows)
             cpu = sum(x[1] for x in rows) / len(rows)
-            print(f"mean  {label:50s} {rate:8.0f} pops/s  {cpu:.3f} ms CPU/pop  "
-                  f"({min(x[0] for x in rows):.0f}-{max(x[0] for x in rows):.0f} pops/s)")
+            p50 = sum(x[2] for x in rows) / len(rows)
+            p99 = sum(x[3] for x in rows) / len(rows)
+            print(f"mean  {label:50s} {rate:8.0f} pops/s  {cpu:.3f} ms CPU/pop  p50 {p50:.2f} ms"
+                  f"  p99 {p99:.2f} ms  ({min(x[0] for x in rows):.0f}-"
+                  f"{max(x[0] for x in rows):.0f} pops/s, p99 {min(x[3] for x in rows):.2f}-"
+                  f"{max(x[3] for x in rows):.2f} ms)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -303,6 +303,8 @@ public:
     // ---- time
     /// Periodic work: time out jobs, fault requests, expire and purge. Safe to call any time.
     void Tick();
+    /// Timed-out jobs aborted per hold of the exclusive lock (a flood takes several).
+    static constexpr size_t kAbortsPerHold = 512;
     const Clock& clock() const { return clock_; }
     Result<store::LedgerCheck> CheckLedger() { return store_.CheckLedger(); }
 
@@ -407,6 +409,8 @@ private:
     Status ReloadState();
     void ApplyToMemory(const store::Batch& batch);
 
+    /// Aborts the jobs past their deadline and puts their slots back in the queue (Tick).
+    void AbortLateJobs(TimePoint now);
     /// Grants each user's monthly kudos when 30 days have passed since the last grant.
     void GrantMonthlyKudos(TimePoint now);
     /// Picks up users and kudos written by another process (the admin commands).

@@ -514,6 +514,60 @@ TEST_F(HordeServiceTest, TickRequeuesATimedOutJobAndALateSubmitIsAborted) {
     EXPECT_LT(Balance(user), after_tax);  // charged once, for the delivered job
 }
 
+// A flood of timeouts (a fleet of workers gone at once), more than one hold of the lock takes:
+// every job is aborted in one Tick, and aborts of the same request or worker add up (the third
+// timed-out job of a 3-job request faults it; each worker counts all of its aborted jobs).
+TEST_F(HordeServiceTest, TickAbortsAFloodOfLateJobsAndTheyAddUp) {
+    const auto owner = NewUser("owner");
+    std::vector<std::string> threes;
+    std::vector<std::string> twos;
+    for (int u = 0; u < 25; ++u) {  // 26 jobs each: within a user's limit of parallel jobs
+        const auto user = NewUser("user" + std::to_string(u), 10000);
+        for (int i = 0; i < 6; ++i) {
+            threes.push_back(Enqueue(user, ImageRequest(3)));
+        }
+        for (int i = 0; i < 4; ++i) {
+            twos.push_back(Enqueue(user, ImageRequest(2)));
+        }
+    }
+    const std::vector<std::string> workers = {"gone-a", "gone-b", "gone-c"};
+    std::map<std::string, int> popped;
+    int ttl = 0;
+    for (int i = 0;; ++i) {
+        const std::string& name = workers[i % workers.size()];
+        const PopOutcome pop = PopImage(owner, name);
+        if (!pop.request) {
+            break;
+        }
+        ++popped[name];
+        ttl = std::max(ttl, pop.jobs[0].ttl_s);
+    }
+    const int total = popped["gone-a"] + popped["gone-b"] + popped["gone-c"];
+    ASSERT_EQ(total, 150 * 3 + 100 * 2);
+    ASSERT_GT(static_cast<size_t>(total), HordeService::kAbortsPerHold);
+
+    Advance(ttl + 1);
+    service_.Tick();
+    for (const auto& id : threes) {
+        const RequestView st = ImageStatus(id);
+        EXPECT_TRUE(st.request.faulted) << id;
+        EXPECT_EQ(st.processing, 0) << id;
+        EXPECT_EQ(st.restarted, 3) << id;
+    }
+    for (const auto& id : twos) {
+        const RequestView st = ImageStatus(id);
+        EXPECT_FALSE(st.request.faulted) << id;
+        EXPECT_EQ(st.request.n, 2) << id;
+        EXPECT_EQ(st.processing, 0) << id;
+        EXPECT_EQ(st.restarted, 2) << id;
+    }
+    for (const auto& name : workers) {
+        const auto view = Must(service_.GetWorkerByName(name), "GetWorkerByName");
+        EXPECT_EQ(view.worker.aborted_jobs, popped[name]) << name;
+    }
+    ExpectMemoryMatchesStore();
+}
+
 TEST_F(HordeServiceTest, ThreeFailedJobsFaultTheRequest) {
     const auto user = NewUser("user", 50);
     const auto owner = NewUser("owner");

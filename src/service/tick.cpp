@@ -2,7 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <variant>
 
 #include "service/horde_service.hpp"
 #include "service/state.hpp"
@@ -40,44 +45,114 @@ void HordeService::ReloadAccountsIfChanged() {
     spdlog::info("reloaded {} users changed by another process", st.users.size());
 }
 
+void HordeService::AbortLateJobs(TimePoint now) {
+    std::vector<std::string> late;
+    {
+        std::shared_lock lock(mu_);
+        for (auto it = state_->deadlines.begin(); it != state_->deadlines.end() && it->first < now;
+             ++it) {
+            late.push_back(it->second->id.value());
+        }
+    }
+    // A flood of timeouts (a fleet of workers gone at once) is taken kAbortsPerHold at a time:
+    // one hold of the lock and one stored batch each, which pops and submits queue behind for
+    // milliseconds, not for a commit per job nor for one huge group. Each abort is applied to
+    // memory at once, so the next one of the same request or worker builds on it; the store gets
+    // every job's row but only the last of each request's and worker's.
+    const auto started = std::chrono::steady_clock::now();
+    size_t aborted = 0;
+    size_t unstored = 0;
+    for (size_t start = 0; start < late.size(); start += kAbortsPerHold) {
+        store::Batch chunk;
+        std::unordered_map<std::string, size_t> request_row;  // id -> index in chunk
+        std::unordered_map<std::string, size_t> worker_row;
+        auto keep = [&chunk](std::unordered_map<std::string, size_t>& rows, const std::string& id,
+                             store::Mutation m) {
+            auto [it, fresh] = rows.try_emplace(id, chunk.mutations.size());
+            if (fresh) {
+                chunk.mutations.push_back(std::move(m));
+            } else {
+                chunk.mutations[it->second] = std::move(m);
+            }
+        };
+        size_t in_chunk = 0;
+        CommitQueue::Ticket ticket;
+        {
+            std::unique_lock lock(mu_);
+            auto& st = *state_;
+            const size_t end = std::min(late.size(), start + kAbortsPerHold);
+            for (size_t i = start; i < end; ++i) {
+                const std::string& id = late[i];
+                auto jit = st.jobs.find(id);
+                if (jit == st.jobs.end() || jit->second.state != domain::JobState::kProcessing) {
+                    continue;  // submitted (or gone) since the list was made
+                }
+                domain::Job job = jit->second;
+                auto rit = st.requests.find(KeyOf(job.request.value()));
+                if (rit == st.requests.end()) {
+                    continue;
+                }
+                domain::Request r = rit->second;
+                job.state = domain::JobState::kAborted;
+                job.finished = now;
+                store::Batch b;
+                FaultJob(job, r, b, now);
+                auto wit = st.workers.find(job.worker.value());
+                if (wit != st.workers.end()) {
+                    domain::Worker w = wit->second;
+                    ++w.aborted_jobs;
+                    b.Add(store::PutWorker{w});
+                }
+                ApplyToMemory(b);
+                for (auto& m : b.mutations) {
+                    if (const auto* put = std::get_if<store::PutRequest>(&m)) {
+                        std::string key = put->request.id.value();  // (m is moved from below)
+                        keep(request_row, key, std::move(m));
+                    } else if (const auto* pw = std::get_if<store::PutWorker>(&m)) {
+                        std::string key = pw->worker.id.value();
+                        keep(worker_row, key, std::move(m));
+                    } else {
+                        chunk.mutations.push_back(std::move(m));
+                    }
+                }
+                ++in_chunk;
+                spdlog::debug("job {} of request {} timed out after {} s", id, r.id.value(),
+                              job.ttl_s);
+            }
+            if (!chunk.empty()) {
+                ticket = commits_.Enqueue(std::move(chunk), CommitQueue::WakeMode::kNow);
+            }
+        }
+        // Stored before the next chunk (a failed write reloads the state from the store; the
+        // jobs are then still late, and the next sweep aborts them).
+        if (ticket && !AwaitDurable(ticket).has_value()) {
+            unstored += in_chunk;
+        } else {
+            aborted += in_chunk;
+        }
+    }
+    if (aborted > 0) {
+        spdlog::info("{} jobs timed out and went back to the queue ({} ms)", aborted,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count());
+    }
+    if (unstored > 0) {
+        spdlog::error("{} timed-out jobs could not be stored; the next sweep retries", unstored);
+    }
+}
+
 void HordeService::Tick() {
     ReloadAccountsIfChanged();
     const auto now = clock_.Now();
     GrantMonthlyKudos(now);
+    // 1. Jobs past their deadline are aborted and their slot goes back to the queue.
+    AbortLateJobs(now);
     std::vector<std::string> files_to_remove;
     bool compact = false;
     {
         std::unique_lock lock(mu_);
         auto& st = *state_;
-        // 1. Jobs past their deadline are aborted and their slot goes back to the queue.
-        std::vector<std::string> late;
-        for (auto it = st.deadlines.begin(); it != st.deadlines.end() && it->first < now; ++it) {
-            late.push_back(it->second->id.value());
-        }
-        for (const auto& id : late) {
-            domain::Job job = st.jobs.at(id);
-            auto rit = st.requests.find(KeyOf(job.request.value()));
-            if (rit == st.requests.end()) {
-                continue;
-            }
-            domain::Request r = rit->second;
-            job.state = domain::JobState::kAborted;
-            job.finished = now;
-            store::Batch b;
-            FaultJob(job, r, b, now);
-            auto wit = st.workers.find(job.worker.value());
-            if (wit != st.workers.end()) {
-                domain::Worker w = wit->second;
-                ++w.aborted_jobs;
-                b.Add(store::PutWorker{w});
-            }
-            if (auto s = Commit(b); !s) {
-                spdlog::error("could not abort job {}: {}", id, s.error().message);
-            } else {
-                spdlog::info("job {} of request {} timed out after {} s", id, r.id.value(),
-                             job.ttl_s);
-            }
-        }
         // 2. Expired requests are deleted with their jobs, prompts and images.
         std::vector<std::string> expired;
         st.expiries.ForEachDue(now, [&](const domain::Request& r) {

@@ -190,3 +190,30 @@ def test_job_ttl(horde):
     slow = owner.image_worker(extra_slow_worker=True)
     req.image_async(extra_slow_workers=True)
     assert slow.pop_job()["ttl"] == 3 * 150
+
+
+def test_a_flood_of_timeouts_requeues_every_job(horde):
+    """More jobs time out at once than one pass of the sweep aborts under one hold of the lock
+    (512): every one is aborted, its slot requeued, and the worker's count adds up."""
+    owner = horde.user(trusted=True)
+    gone = owner.image_worker()
+    rids = []
+    for _ in range(20):  # 26 jobs each: within a user's limit of parallel jobs
+        req = horde.user(kudos=100000)
+        rids += [(req, req.image_async(params={"n": 2})["id"]) for _ in range(13)]
+    jobs = []
+    while len(jobs) < 520:
+        job = gone.pop()
+        if job["id"] is None:
+            break
+        jobs.append(job)
+    assert len(jobs) == 520
+    horde.advance(max(j["ttl"] for j in jobs) + 1)  # one sweep, at once
+    # Read at once (the next background sweep is up to a second away): the last jobs popped,
+    # the last the sweep reaches, first.
+    assert gone.details()["uncompleted_jobs"] == 520
+    for req, rid in reversed(rids):
+        c = req.client.get(f"/generate/check/{rid}").json()
+        assert (c["processing"], c["restarted"], c["waiting"]) == (0, 2, 2), c
+    # the requeued slots are handed out again
+    assert gone.pop_job()["id"] not in {j["id"] for j in jobs}
