@@ -57,15 +57,18 @@ constexpr sqlite3_int64 kMmapLimit = sqlite3_int64{1} << 30;  // the pragma abov
 constexpr auto kRemapCheckInterval = std::chrono::milliseconds(500);
 constexpr sqlite3_int64 kRemapGrowth = sqlite3_int64{4} << 20;
 
-constexpr auto kCheckpointInterval = std::chrono::milliseconds(250);
-/// WAL length (frames of one page) past which the background checkpointer makes it rewind:
-/// ~64 MiB, every second or two under a sustained write load. Rewinding holds the writer for the
-/// last checkpoint's fsyncs: 7-11 ms under pops (few distinct pages), 20-50 ms under intake, on
-/// this project's virtual disk (docs/benchmarks.md). A longer WAL rewinds less often, but each
-/// rewind then holds the writer longer (measured at 256 MiB: no better p99). The held round
-/// runs even when the unheld one seemed to catch up: a write already under way when it ended
-/// keeps the WAL from rewinding, and without the hold it was measured growing past 600 MiB.
-constexpr int kWalRewindFrames = 16000;
+// The checkpointer's rewind (SqliteStore::CheckpointSettings for when). The writer is held for
+// the one round that copies the whole WAL, the only kind of round that syncs the database file:
+// left to itself that sync flushes every page the unheld rounds copied since the last rewind
+// (under pops, 6-7 ms of the 7-15 ms held, by strace), and its WAL sync the frames written since
+// the round before. So first the checkpointer syncs the database itself and runs unheld rounds,
+// each followed by such a sync, until one had at most kHeldRoundFramesMax frames to copy (or
+// kCatchUpRounds ran): the held round is left a few dozen frames and two small syncs (1.4-1.8
+// ms held). It runs even when an unheld round seemed to catch up: a write under way when that
+// ended keeps the WAL from rewinding, and without the hold the WAL was measured growing past
+// 600 MiB.
+constexpr int kHeldRoundFramesMax = 256;
+constexpr int kCatchUpRounds = 4;
 
 constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
 constexpr const char* kBeginRead = "BEGIN";
@@ -1419,11 +1422,12 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path) {
 using sqlite_detail::Connection;
 using sqlite_detail::Transaction;
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       CheckpointSettings checkpoints) {
     HORDE_TRY(auto conn, sqlite_detail::OpenConnection(path));
     auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn)));
     if (!path.empty() && path != ":memory:") {
-        store->StartCheckpointer(path);
+        store->StartCheckpointer(path, checkpoints);
     }
     return store;
 }
@@ -1441,7 +1445,7 @@ SqliteStore::~SqliteStore() {
     }
 }
 
-void SqliteStore::StartCheckpointer(const std::string& path) {
+void SqliteStore::StartCheckpointer(const std::string& path, CheckpointSettings settings) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
         spdlog::warn("no background checkpointer ({}): SQLite checkpoints by itself",
@@ -1459,33 +1463,68 @@ void SqliteStore::StartCheckpointer(const std::string& path) {
         sqlite3_close(db);
         return;
     }
-    checkpointer_ = std::thread([this, db] { CheckpointLoop(db); });
+    checkpointer_ = std::thread([this, db, settings] { CheckpointLoop(db, settings); });
     // From now on the writer never checkpoints: a checkpoint in the writer's commit holds every
     // other writer for two fsyncs (tens of milliseconds here), many times a second under load.
     std::lock_guard lock(mutex_);
     sqlite3_wal_autocheckpoint(conn_->db(), 0);
 }
 
-void SqliteStore::CheckpointLoop(sqlite3* db) {
+namespace {
+
+/// Flushes the database file through `db`'s own handle on it (what a checkpoint that copies the
+/// whole WAL does before the WAL may start over). False if SQLite gives no handle or it fails.
+bool SyncDatabaseFile(sqlite3* db) {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+        file == nullptr || file->pMethods == nullptr) {
+        return false;
+    }
+    return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL) == SQLITE_OK;
+}
+
+}  // namespace
+
+void SqliteStore::CheckpointLoop(sqlite3* db, CheckpointSettings settings) {
     std::unique_lock lock(checkpoint_mutex_);
-    while (!checkpoint_stop_cv_.wait_for(lock, sqlite_detail::kCheckpointInterval,
+    while (!checkpoint_stop_cv_.wait_for(lock, settings.interval,
                                          [this] { return checkpoint_stop_; })) {
         // PASSIVE: copies what no reader still needs, never blocks the writer.
         int wal_frames = 0;
+        int copied = 0;
         int rc =
-            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, nullptr);
-        if (rc == SQLITE_OK && wal_frames >= sqlite_detail::kWalRewindFrames) {
+            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
+        if (rc == SQLITE_OK && wal_frames >= settings.wal_rewind_frames) {
             // The WAL only rewinds once a checkpoint has copied all of it, which never happens
-            // while writes keep coming. Copy the little left with the writer held off (its
-            // fsyncs are the only pause writers see), then the next write starts the WAL over.
+            // while writes keep coming. Catch up without holding anyone, then copy the little
+            // left with the writer held off; the next write starts the WAL over. A round reports
+            // the WAL's length when it started: the frames it had to copy (those written during
+            // the round before) tell about how many the next round will find.
+            const int first_frames = wal_frames;
+            int rounds = 1;
+            int round_frames = wal_frames;
+            bool synced = SyncDatabaseFile(db);  // if not, the held round syncs it all
+            while (synced && rc == SQLITE_OK && round_frames > sqlite_detail::kHeldRoundFramesMax &&
+                   rounds < sqlite_detail::kCatchUpRounds) {
+                const int before = copied;
+                rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                               &copied);
+                round_frames = wal_frames - before;
+                ++rounds;
+                synced = SyncDatabaseFile(db);
+            }
             const auto start = std::chrono::steady_clock::now();
             std::lock_guard writer(mutex_);
-            rc =
-                sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-            spdlog::debug("WAL rewind after {} frames: writer held {} us", wal_frames,
-                          std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count());
+            rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                           &copied);
+            spdlog::debug(
+                "WAL rewind after {} frames, {} unheld rounds (the last had {} to copy): writer "
+                "held "
+                "{} us",
+                first_frames, rounds, round_frames,
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - start)
+                    .count());
         }
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             spdlog::warn("background checkpoint failed: {}", sqlite3_errmsg(db));
