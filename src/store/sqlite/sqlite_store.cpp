@@ -1487,6 +1487,7 @@ bool SyncDatabaseFile(sqlite3* db) {
 
 void SqliteStore::CheckpointLoop(sqlite3* db, CheckpointSettings settings) {
     std::unique_lock lock(checkpoint_mutex_);
+    int rewound_at_frames = -1;  // the WAL's length when the last rewind's held round ran
     while (!checkpoint_stop_cv_.wait_for(lock, settings.interval,
                                          [this] { return checkpoint_stop_; })) {
         // PASSIVE: copies what no reader still needs, never blocks the writer.
@@ -1494,7 +1495,10 @@ void SqliteStore::CheckpointLoop(sqlite3* db, CheckpointSettings settings) {
         int copied = 0;
         int rc =
             sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
-        if (rc == SQLITE_OK && wal_frames >= settings.wal_rewind_frames) {
+        // A WAL left whole and copied by the last rewind, with no write since (the next one
+        // starts it over), needs nothing more: no syncs, no hold, four times a second while idle.
+        const bool rewound_and_idle = wal_frames == rewound_at_frames && copied == wal_frames;
+        if (rc == SQLITE_OK && wal_frames >= settings.wal_rewind_frames && !rewound_and_idle) {
             // The WAL only rewinds once a checkpoint has copied all of it, which never happens
             // while writes keep coming. Catch up without holding anyone, then copy the little
             // left with the writer held off; the next write starts the WAL over. A round reports
@@ -1517,10 +1521,10 @@ void SqliteStore::CheckpointLoop(sqlite3* db, CheckpointSettings settings) {
             std::lock_guard writer(mutex_);
             rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
                                            &copied);
+            rewound_at_frames = rc == SQLITE_OK ? wal_frames : -1;
             spdlog::debug(
-                "WAL rewind after {} frames, {} unheld rounds (the last had {} to copy): writer "
-                "held "
-                "{} us",
+                "WAL rewind after {} frames, {} unheld rounds (the last had {} to copy): "
+                "writer held {} us",
                 first_frames, rounds, round_frames,
                 std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - start)
