@@ -26,6 +26,13 @@ using domain::KudosStat;
 
 TimePoint Ms(int64_t ms) { return FromUnixMillis(ms); }
 
+/// The file's size in bytes, 0 if it does not exist (yet).
+uintmax_t SizeOrZero(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    return ec ? uintmax_t{0} : size;
+}
+
 std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path) {
     auto store = SqliteStore::Open(path);
     if (!store) {
@@ -1389,12 +1396,7 @@ TEST(SqliteStoreTest, BackgroundCheckpointerCopiesTheWalIntoTheDatabaseFile) {
     TempDb db;
     auto store = OpenOrDie(db.path());
     ASSERT_NE(store, nullptr);
-    const auto size_of = [](const std::string& path) {
-        std::error_code ec;
-        const auto size = std::filesystem::file_size(path, ec);
-        return ec ? uintmax_t{0} : size;
-    };
-    const uintmax_t before = size_of(db.path());
+    const uintmax_t before = SizeOrZero(db.path());
     // About 2 MiB of rows, in many commits (more than SQLite's own 1,000-page autocheckpoint).
     for (int i = 0; i < 400; ++i) {
         Batch b;
@@ -1404,13 +1406,13 @@ TEST(SqliteStoreTest, BackgroundCheckpointerCopiesTheWalIntoTheDatabaseFile) {
         }
         ApplyOk(*store, b);
     }
-    EXPECT_GT(size_of(db.wal()), uintmax_t{1} << 20);
+    EXPECT_GT(SizeOrZero(db.wal()), uintmax_t{1} << 20);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (size_of(db.path()) < before + (uintmax_t{1} << 20) &&
+    while (SizeOrZero(db.path()) < before + (uintmax_t{1} << 20) &&
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    EXPECT_GE(size_of(db.path()), before + (uintmax_t{1} << 20));
+    EXPECT_GE(SizeOrZero(db.path()), before + (uintmax_t{1} << 20));
     EXPECT_EQ(LoadOk(*store).requests.size(), 2000u);
 }
 
@@ -1434,8 +1436,7 @@ TEST(SqliteStoreTest, WalRewindsUnderWritesThatNeverPause) {
         b.Add(PutRequest{SimpleRequest("r" + std::to_string(i), 1, std::string(300, 'p'))});
         ApplyOk(store, b);
         if (i % 50 == 0) {
-            std::error_code ec;
-            wal_max = std::max(wal_max, std::filesystem::file_size(db.wal(), ec));
+            wal_max = std::max(wal_max, SizeOrZero(db.wal()));
         }
     }
     EXPECT_LT(wal_max, std::uintmax_t{32} << 20);
