@@ -20,51 +20,83 @@ const char* kCorsHeaders =
 
 }  // namespace
 
+namespace {
+
+bool IsNumberChar(char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/// Where the JSON string that opens at `raw[i]` (a '"') ends: just past its closing quote, the
+/// first '"' after an even run of backslashes (memchr: strings are most of a body's text).
+size_t SkipString(const std::string& raw, size_t i) {
+    for (++i; i < raw.size();) {
+        const void* hit = std::memchr(raw.data() + i, '"', raw.size() - i);
+        if (hit == nullptr) {
+            break;
+        }
+        const size_t quote = static_cast<size_t>(static_cast<const char*>(hit) - raw.data());
+        size_t backslashes = 0;
+        while (quote - backslashes > i && raw[quote - backslashes - 1] == '\\') {
+            ++backslashes;
+        }
+        if (backslashes % 2 == 0) {
+            return quote + 1;
+        }
+        i = quote + 1;
+    }
+    return raw.size();
+}
+
+}  // namespace
+
 std::string SerializeJson(const boost::json::value& v) {
     // Boost.JSON 1.81 writes every double in exponent form ("7.61E0"). Valid JSON, but clients
     // and people expect "7.61", as the reference sends: rewrite those number tokens (outside
-    // strings) in fmt's shortest round-trip form.
+    // strings) in fmt's shortest round-trip form. Most bodies have none and go out as they are;
+    // otherwise the text between them is copied in spans.
     std::string raw = boost::json::serialize(v);
-    std::string out;
-    out.reserve(raw.size());
-    bool in_string = false;
-    for (size_t i = 0; i < raw.size(); ++i) {
-        const char c = raw[i];
-        if (in_string) {
-            out.push_back(c);
-            if (c == '\\' && i + 1 < raw.size()) {
-                out.push_back(raw[++i]);
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-            out.push_back(c);
-            continue;
-        }
-        if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t j = i;
-            while (j < raw.size() && std::strchr("+-.0123456789eE", raw[j]) != nullptr) {
-                ++j;
-            }
-            const std::string token = raw.substr(i, j - i);
-            if (token.find_first_of("eE") != std::string::npos) {
-                const double d = std::strtod(token.c_str(), nullptr);
-                std::string pretty = fmt::format("{}", d);
-                if (pretty.find_first_of(".eEn") == std::string::npos) {
-                    pretty += ".0";
-                }
-                out += pretty;
-            } else {
-                out += token;
-            }
-            i = j - 1;
-            continue;
-        }
-        out.push_back(c);
+    if (raw.find('E') == std::string::npos) {
+        return raw;  // Boost writes every double with an 'E'
     }
+    std::string out;
+    bool rewritten = false;
+    size_t copied = 0;  // raw[0, copied) is in `out` once something was rewritten
+    size_t i = 0;
+    while (i < raw.size()) {
+        const char c = raw[i];
+        if (c == '"') {
+            i = SkipString(raw, i);
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            ++i;
+            continue;
+        }
+        size_t j = i;
+        bool exponent = false;
+        for (; j < raw.size() && IsNumberChar(raw[j]); ++j) {
+            exponent = exponent || raw[j] == 'e' || raw[j] == 'E';
+        }
+        if (exponent) {
+            if (!rewritten) {
+                out.reserve(raw.size() + 16);
+                rewritten = true;
+            }
+            out.append(raw, copied, i - copied);
+            const double d = std::strtod(raw.substr(i, j - i).c_str(), nullptr);
+            std::string pretty = fmt::format("{}", d);
+            if (pretty.find_first_of(".eEn") == std::string::npos) {
+                pretty += ".0";
+            }
+            out += pretty;
+            copied = j;
+        }
+        i = j;
+    }
+    if (!rewritten) {
+        return raw;
+    }
+    out.append(raw, copied, raw.size() - copied);
     return out;
 }
 

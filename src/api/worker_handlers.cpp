@@ -1,5 +1,6 @@
 // POST /generate[/text]/pop, /generate[/text]/submit, and the results store URLs.
 
+#include <array>
 #include <boost/json.hpp>
 
 #include "api/api.hpp"
@@ -59,11 +60,16 @@ http::Response Api::PopResponse(GenKind kind, const http::Request& req,
     if (!out) {
         return ErrorResponse(out.error());
     }
-    boost::json::object body;
+    // The answer's tree lives in one arena (a pop's is ~2-4 KiB: the payload, the URLs), freed
+    // at once after it is written out.
+    std::array<unsigned char, 8192> arena;
+    boost::json::monotonic_resource mr(arena.data(), arena.size());
+    boost::json::object body(&mr);
+    body.reserve(16);
     body["messages"] = boost::json::array();
     const bool image = kind == GenKind::kImage;
     if (!out->request) {
-        boost::json::object skipped;
+        boost::json::object skipped(&mr);
         if (image) {
             for (const char* key : kImageSkippedKeys) {
                 skipped[key] = 0;
@@ -92,7 +98,7 @@ http::Response Api::PopResponse(GenKind kind, const http::Request& req,
     }
     const auto& r = *out->request;
     const auto& jobs = out->jobs;
-    boost::json::array ids;
+    boost::json::array ids(&mr);
     for (const auto& j : jobs) {
         ids.push_back(boost::json::value(j.id.value()));
     }
@@ -103,7 +109,7 @@ http::Response Api::PopResponse(GenKind kind, const http::Request& req,
     body["skipped"] = boost::json::object();
     body["extra_source_images"] = nullptr;
     if (!image) {
-        body["payload"] = protocol::TextPopPayload(r);
+        body["payload"] = protocol::TextPopPayload(r, &mr);
         body["softprompt"] = r.text.softprompt.empty()
                                  ? boost::json::value(nullptr)
                                  : boost::json::value(r.text.softprompt.view());
@@ -111,7 +117,7 @@ http::Response Api::PopResponse(GenKind kind, const http::Request& req,
     }
     const bool censor = !r.nsfw && r.censor_nsfw;
     body["payload"] =
-        protocol::ImagePopPayload(r, jobs.front().seed, static_cast<int>(jobs.size()), censor);
+        protocol::ImagePopPayload(r, jobs.front().seed, static_cast<int>(jobs.size()), censor, &mr);
     auto source = [&](std::string_view ref) -> boost::json::value {
         if (ref.empty()) {
             return nullptr;
@@ -129,7 +135,7 @@ http::Response Api::PopResponse(GenKind kind, const http::Request& req,
     body["source_image"] = source(r.source_image);
     body["source_mask"] = source(r.source_mask);
     body["source_processing"] = r.image.source_processing.view();
-    boost::json::array uploads;
+    boost::json::array uploads(&mr);
     for (const auto& j : jobs) {
         uploads.push_back(boost::json::value(SignedResultUrl(req, j.id.value() + ".webp", "put")));
     }

@@ -97,6 +97,10 @@ struct Request {
     TimePoint created;
     TimePoint expiry;
     int64_t seq = 0;  // insertion order, tie breaker after `created`
+    /// Not the request's own: where the service's expiry index (service/expiry_index.hpp)
+    /// keeps it, so that a claim or an update removes it without a scan. Takes the 8 bytes
+    /// that the allocator's size class left unused after the request's map node.
+    mutable uint32_t expiry_slot = 0;
 };
 
 enum class JobState { kProcessing, kDone, kFaulted, kAborted };

@@ -11,14 +11,14 @@ namespace {
 
 namespace json = boost::json;
 
-/// The stored params object; the store is outside our control, so bad text gives {}.
-json::object ParamsObject(std::string_view params_json) {
+/// The stored params object, with room for `extra` more keys; the store is outside our control,
+/// so bad text gives {}.
+json::object ParamsObject(std::string_view params_json, size_t extra, json::storage_ptr sp) {
     boost::system::error_code ec;
-    json::value value = json::parse(params_json, ec);
-    if (ec || !value.is_object()) {
-        return {};
-    }
-    return std::move(value.as_object());
+    json::value value = json::parse(params_json, ec, sp);
+    json::object out = ec || !value.is_object() ? json::object(sp) : std::move(value.as_object());
+    out.reserve(out.size() + extra);
+    return out;
 }
 
 bool IsAsciiDigits(std::string_view text) {
@@ -72,8 +72,8 @@ std::vector<uint32_t> BytesToLimbs(std::string_view text) {
 }  // namespace
 
 json::object ImagePopPayload(const domain::Request& request, int64_t seed, int n_iter,
-                             bool use_nsfw_censor) {
-    json::object payload = ParamsObject(request.params_json);
+                             bool use_nsfw_censor, json::storage_ptr sp) {
+    json::object payload = ParamsObject(request.params_json, 8, std::move(sp));
     // Workers read the step count as `ddim_steps`; the payload model has no `steps`.
     payload.erase("steps");
     payload["ddim_steps"] = request.image.steps;
@@ -89,8 +89,8 @@ json::object ImagePopPayload(const domain::Request& request, int64_t seed, int n
     return payload;
 }
 
-json::object TextPopPayload(const domain::Request& request) {
-    json::object payload = ParamsObject(request.params_json);
+json::object TextPopPayload(const domain::Request& request, json::storage_ptr sp) {
+    json::object payload = ParamsObject(request.params_json, 4, std::move(sp));
     payload["prompt"] = request.prompt.view();
     payload["n"] = 1;
     payload["max_length"] = request.text.max_length;

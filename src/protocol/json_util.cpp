@@ -78,12 +78,13 @@ bool StringHasNul(std::string_view text) { return text.find('\0') != std::string
 
 }  // namespace
 
-Result<json::object> ParseJsonObject(std::string_view body) {
+Result<json::object> ParseJsonObject(std::string_view body, json::storage_ptr sp) {
     if (StringHasNul(body)) {
         return MakeError(ErrorCode::kNulByteInPayload);
     }
     boost::system::error_code ec;
-    json::value parsed = json::parse(json::string_view(body.data(), body.size()), ec);
+    json::value parsed =
+        json::parse(json::string_view(body.data(), body.size()), ec, std::move(sp));
     if (ec) {
         return MakeError(ErrorCode::kBadRequest, "Malformed JSON body: " + ec.message());
     }

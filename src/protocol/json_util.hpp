@@ -32,8 +32,9 @@ inline constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 /// Parses a request body that must be one JSON object.
 /// Errors: kNulByteInPayload when the body holds a NUL byte, raw or escaped as \u0000 in any
 /// string or key; kBadRequest "Malformed JSON body: <reason>" when it is not valid JSON or not an
-/// object.
-Result<boost::json::object> ParseJsonObject(std::string_view body);
+/// object. The object lives in `sp` (the default resource, or a caller's arena).
+Result<boost::json::object> ParseJsonObject(std::string_view body,
+                                            boost::json::storage_ptr sp = {});
 
 /// True when any string or key inside `value` contains U+0000.
 bool ContainsNul(const boost::json::value& value);

@@ -1,9 +1,11 @@
 #pragma once
 // When each request expires, for the tick (service/tick.cpp): a bucket per second of expiry,
 // each a plain vector of pointers to the requests (nodes of State::requests, which do not move).
-// Eight bytes per request where an ordered set of (time, pointer) costs a 64-byte node. Removal
-// scans one bucket: the requests that expire within the same second (the intake of one second,
-// a few thousand at most).
+// Eight bytes per request where an ordered set of (time, pointer) costs a 64-byte node. Each
+// request remembers its place in its bucket (`Request::expiry_slot`), so removal is O(1): a
+// bucket holds the intake or the claims of one second, thousands under load, and a scan of it
+// was 5 % of a pop's instructions (docs/benchmarks.md, session 13). A request whose slot is
+// stale (a copy, not the indexed node) is looked for in its bucket.
 
 #include <algorithm>
 #include <chrono>
@@ -18,7 +20,11 @@ namespace horde::service {
 
 class ExpiryIndex {
 public:
-    void Add(const domain::Request& r) { buckets_[SecondOf(r.expiry)].push_back(&r); }
+    void Add(const domain::Request& r) {
+        auto& v = buckets_[SecondOf(r.expiry)];
+        r.expiry_slot = static_cast<uint32_t>(v.size());
+        v.push_back(&r);
+    }
 
     /// `r` must be as it was added (same expiry).
     void Remove(const domain::Request& r) {
@@ -27,11 +33,16 @@ public:
             return;
         }
         auto& v = b->second;
-        auto it = std::find(v.begin(), v.end(), &r);
-        if (it == v.end()) {
-            return;
+        size_t slot = r.expiry_slot;
+        if (slot >= v.size() || v[slot] != &r) {
+            auto it = std::find(v.begin(), v.end(), &r);
+            if (it == v.end()) {
+                return;
+            }
+            slot = static_cast<size_t>(it - v.begin());
         }
-        *it = v.back();
+        v[slot] = v.back();
+        v[slot]->expiry_slot = static_cast<uint32_t>(slot);
         v.pop_back();
         if (v.empty()) {
             buckets_.erase(b);

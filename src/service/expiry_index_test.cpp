@@ -70,5 +70,21 @@ TEST(ExpiryIndexTest, RemovingWhatIsNotThereChangesNothing) {
     EXPECT_EQ(Due(index, TimePoint(std::chrono::seconds(101))).size(), 1u);
 }
 
+TEST(ExpiryIndexTest, AStaleSlotIsLookedUp) {
+    std::deque<domain::Request> requests(3);
+    ExpiryIndex index;
+    for (auto& r : requests) {
+        r.expiry = TimePoint(std::chrono::seconds(100));
+        index.Add(r);
+    }
+    requests[2].expiry_slot = 0;  // wrong: another request's place
+    index.Remove(requests[2]);
+    EXPECT_EQ(Due(index, TimePoint(std::chrono::seconds(101))),
+              (std::set<const domain::Request*>{&requests[0], &requests[1]}));
+    index.Remove(requests[0]);  // its slot still right; the last one moved into it
+    index.Remove(requests[1]);
+    EXPECT_EQ(index.size(), 0u);
+}
+
 }  // namespace
 }  // namespace horde::service

@@ -35,23 +35,38 @@ HordeService::HordeService(store::Store& store, store::ResultFiles& files, const
       files_(files),
       clock_(clock),
       settings_(std::move(settings)),
-      state_(std::make_unique<State>()) {}
+      state_(std::make_unique<State>()),
+      keys_(std::make_unique<const SecretKeys>(settings_.secret)) {}
 
 HordeService::~HordeService() = default;
+
+/// The secret (hex, up to 32 bytes; anything else counts as no key) keyed into both hashes: a
+/// hash of a key or URL starts from a copy, which spares decoding the secret and hashing the key
+/// block (HMAC's inner and outer pads) on every request.
+struct HordeService::SecretKeys {
+    explicit SecretKeys(const std::string& secret_hex) {
+        std::array<unsigned char, 32> key{};
+        size_t key_len = 0;
+        if (sodium_hex2bin(key.data(), key.size(), secret_hex.data(), secret_hex.size(), nullptr,
+                           &key_len, nullptr) != 0) {
+            key_len = 0;
+        }
+        crypto_generichash_init(&api_key, key_len ? key.data() : nullptr, key_len, 32);
+        crypto_auth_hmacsha256_init(&url, key.data(), key_len);
+        sodium_memzero(key.data(), key.size());
+    }
+    crypto_generichash_state api_key{};
+    crypto_auth_hmacsha256_state url{};
+};
 
 std::string HordeService::HashKey(std::string_view apikey) const {
     // Keyed BLAKE2b: API keys are long random tokens, so a keyed fast hash is enough and a leaked
     // table cannot be checked against guesses without the server secret.
     std::array<unsigned char, 32> out{};
-    std::array<unsigned char, 32> key{};
-    size_t key_len = 0;
-    if (sodium_hex2bin(key.data(), key.size(), settings_.secret.data(), settings_.secret.size(),
-                       nullptr, &key_len, nullptr) != 0) {
-        key_len = 0;
-    }
-    crypto_generichash(out.data(), out.size(),
-                       reinterpret_cast<const unsigned char*>(apikey.data()), apikey.size(),
-                       key_len ? key.data() : nullptr, key_len);
+    crypto_generichash_state hs = keys_->api_key;
+    crypto_generichash_update(&hs, reinterpret_cast<const unsigned char*>(apikey.data()),
+                              apikey.size());
+    crypto_generichash_final(&hs, out.data(), out.size());
     std::array<char, 65> hex{};
     sodium_bin2hex(hex.data(), hex.size(), out.data(), out.size());
     return std::string(hex.data());
@@ -524,14 +539,7 @@ std::string HordeService::SignUrl(const std::string& name, const std::string& pu
                                   int64_t expires_unix) const {
     const std::string msg = purpose + "\n" + name + "\n" + std::to_string(expires_unix);
     std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-    std::array<unsigned char, 32> key{};
-    size_t key_len = 0;
-    if (sodium_hex2bin(key.data(), key.size(), settings_.secret.data(), settings_.secret.size(),
-                       nullptr, &key_len, nullptr) != 0) {
-        key_len = 0;
-    }
-    crypto_auth_hmacsha256_state hs;
-    crypto_auth_hmacsha256_init(&hs, key.data(), key_len);
+    crypto_auth_hmacsha256_state hs = keys_->url;
     crypto_auth_hmacsha256_update(&hs, reinterpret_cast<const unsigned char*>(msg.data()),
                                   msg.size());
     crypto_auth_hmacsha256_final(&hs, mac.data());

@@ -429,6 +429,9 @@ private:
     ServiceSettings settings_;
     mutable SpinSharedMutex mu_;
     std::unique_ptr<State> state_;
+    /// The server secret's keyed hash states, made once (HashKey and SignUrl copy them).
+    struct SecretKeys;
+    std::unique_ptr<const SecretKeys> keys_;
     /// Bumped (under mu_) when a worker joins, leaves or changes what it can do.
     std::atomic<uint64_t> workers_epoch_{1};
     mutable std::mutex roster_mu_;

@@ -360,7 +360,8 @@ std::vector<std::string> Ids(const std::vector<WorkerId>& ids) {
 void ExpectSame(const domain::Request& a, const domain::Request& b) {
     [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                   f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
-                                  f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39] = a;
+                                  f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39,
+                                  f40] = a;  // expiry_slot is memory's, not stored
     EXPECT_EQ(a.id.value(), b.id.value());
     EXPECT_EQ(a.kind, b.kind);
     EXPECT_EQ(a.user.value(), b.user.value());
