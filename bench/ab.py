@@ -19,11 +19,20 @@ With `--think-ms T` the measured runs are paced as the full benchmark's paced ph
 connection waits a random time (exponential, mean T ms) after an answer, so the pops come below
 saturation and their p50/p99 are the latency under load (the warm-up is not paced).
 
+With `--callgrind` each run counts instructions instead of timing: the server runs under
+valgrind's callgrind with one I/O thread, counting only while the measured pops run (after the
+warm-up), and the script prints the instructions per pop of the I/O thread (reading, deciding,
+answering) and of the writer thread (its group commits, with whatever else it wrote meanwhile:
+the periodic sweep's and the workers' check-in writes, more often per pop than natively since
+the server runs ~50x slower). User-space instructions only (no kernel, no waiting), but they do
+not swing with the machine's load: a few per cent between runs, where the timings swing by
+20-40 % (docs/benchmarks.md, session 13). One round is usually enough.
+
 Queued requests expire 20 minutes after they were made, so the rounds must end by then (the
 script says so if they do not). Usage:
 
     python3 bench/ab.py OLD_HORDED NEW_HORDED [--rounds 4] [--duration 8] [--preset full]
-                        [--think-ms 4]
+                        [--think-ms 4] [--callgrind]
 """
 
 import argparse
@@ -96,6 +105,62 @@ def measure(binary: Path, state: Path, scratch: Path, duration: float, connectio
     return n / (w["duration_us"] / 1e6), cpu / n * 1000, w["p50_us"] / 1000, w["p99_us"] / 1000
 
 
+def inclusive_ir(annotated: str, function: str) -> int:
+    """The largest inclusive instruction count callgrind_annotate gives a line naming
+    `function` (the function's own total, over all threads that ran it)."""
+    best = 0
+    for line in annotated.splitlines():
+        m = re.match(r"\s*([\d,]+) \(", line)
+        if m and function in line:
+            best = max(best, int(m.group(1).replace(",", "")))
+    return best
+
+
+def measure_instructions(binary: Path, state: Path, scratch: Path, duration: float,
+                         connections: int):
+    """One run under callgrind; returns (pops, I/O thread kIr/pop, writer kIr/pop)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    shutil.copytree(state / "data", scratch / "data")
+    out_file = scratch / "callgrind.out"
+    srv = bench.Server(binary, scratch / "data", 1,
+                       wrapper=("valgrind", "--tool=callgrind", "--instr-atstart=no",
+                                f"--callgrind-out-file={out_file}"),
+                       start_timeout_s=600)
+    try:
+        time.sleep(5)  # past the first periodic sweep's start, as measure() (slower here)
+        deadline = time.time() + 900
+        while time.time() < deadline:
+            before = srv.cpu_s()
+            time.sleep(2.0)
+            if srv.cpu_s() - before < 0.2:
+                break
+        quiet = dict(errors_only=True, error_text=False)
+        bench.run_wrk(srv.port, state / "pops.txt", 10, connections, **quiet)  # warm-up
+        subprocess.run(["callgrind_control", "-i", "on", str(srv.proc.pid)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        w = bench.run_wrk(srv.port, state / "pops.txt", duration, connections, **quiet)
+        subprocess.run(["callgrind_control", "-i", "off", str(srv.proc.pid)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        srv.stop(timeout_s=300)
+    n = w["requests"]
+    errs = sum(w.get(k, 0) for k in ("connect", "read", "write", "timeout"))
+    if n == 0 or w.get("status", 0) or errs:
+        raise SystemExit(f"{binary}: {n} pops, {w.get('status', 0)} 4xx/5xx answers, "
+                         f"{errs} socket errors")
+    annotated = subprocess.run(
+        ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out_file)],
+        check=True, stdout=subprocess.PIPE, text=True).stdout
+    io = inclusive_ir(annotated, "boost::asio::detail::scheduler::run(")
+    writer = inclusive_ir(annotated, "horde::service::CommitQueue::Run()")
+    if io == 0:  # (the writer has nothing to do when no pop found work)
+        kept = Path(tempfile.gettempdir()) / "horde-ab-callgrind.out"
+        shutil.copy2(out_file, kept)
+        raise SystemExit(f"{binary}: no I/O thread in callgrind's output (symbols?); kept {kept}")
+    return n, io / n / 1000, writer / n / 1000
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("binaries", nargs="+", help="horded builds to compare (two or more)")
@@ -105,11 +170,15 @@ def main():
     ap.add_argument("--preset", default="full", choices=sorted(bench.PRESETS))
     ap.add_argument("--think-ms", type=int, default=0,
                     help="pace the measured pops: mean pause (ms) after each answer")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="count instructions per pop (valgrind) instead of timing")
     args = ap.parse_args()
     if len(args.binaries) < 2:
         raise SystemExit("give two or more binaries")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
+    if args.callgrind and shutil.which("valgrind") is None:
+        raise SystemExit("valgrind not found: apt-get install -y valgrind")
     tmp = Path(tempfile.mkdtemp(prefix="horde-ab-"))
     try:
         # Private copies, labelled by position: a rebuild meanwhile must not swap a binary.
@@ -128,6 +197,13 @@ def main():
         for r in range(args.rounds):
             order = bins if r % 2 == 0 else list(reversed(bins))
             for label, binary in order:
+                if args.callgrind:
+                    pops, io, writer = measure_instructions(binary, states[label], tmp / "run",
+                                                            args.duration, args.connections)
+                    results[label].append((io, writer))
+                    print(f"round {r + 1}  {label:50s} {pops:6d} pops  I/O thread {io:7.1f} "
+                          f"kIr/pop  writer {writer:6.1f} kIr/pop", flush=True)
+                    continue
                 row = measure(binary, states[label], tmp / "run", args.duration,
                               args.connections, args.think_ms)
                 results[label].append(row)
@@ -138,6 +214,12 @@ def main():
                   "was built; its requests had begun to expire")
         print()
         for label, rows in results.items():
+            if args.callgrind:
+                io = sum(x[0] for x in rows) / len(rows)
+                writer = sum(x[1] for x in rows) / len(rows)
+                print(f"mean  {label:50s} I/O thread {io:7.1f} kIr/pop  writer {writer:6.1f} "
+                      f"kIr/pop  ({min(x[0] for x in rows):.1f}-{max(x[0] for x in rows):.1f})")
+                continue
             rate = sum(x[0] for x in rows) / len(rows)
             cpu = sum(x[1] for x in rows) / len(rows)
             p50 = sum(x[2] for x in rows) / len(rows)

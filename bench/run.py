@@ -70,13 +70,15 @@ def log(*a):
 
 
 class Server:
-    def __init__(self, binary: Path, data_dir: Path, threads: int):
+    def __init__(self, binary: Path, data_dir: Path, threads: int, wrapper=(),
+                 start_timeout_s: float = 30):
+        """`wrapper`: a command the server runs under (valgrind, for bench/ab.py --callgrind)."""
         self.proc = subprocess.Popen(
-            [str(binary), "--port", "0", "--bind", "127.0.0.1", "--data-dir", str(data_dir),
-             "--test-mode", "--threads", str(threads), "--log-level", "warn"],
+            [*wrapper, str(binary), "--port", "0", "--bind", "127.0.0.1", "--data-dir",
+             str(data_dir), "--test-mode", "--threads", str(threads), "--log-level", "warn"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.log_path = data_dir.parent / "horded.log"
-        deadline = time.time() + 30
+        deadline = time.time() + start_timeout_s
         self.port = None
         while time.time() < deadline:
             line = self.proc.stdout.readline()
@@ -113,10 +115,10 @@ class Server:
         tick = os.sysconf("SC_CLK_TCK")
         return (int(fields[11]) + int(fields[12])) / tick
 
-    def stop(self):
+    def stop(self, timeout_s: float = 15):
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(15)
+            self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
