@@ -68,6 +68,27 @@ def build_state(binary: Path, preset: str, into: Path) -> Path:
     return into
 
 
+def wait_idle(srv, first_s: float, window_s: float, timeout_s: float) -> None:
+    """Waits `first_s`, then until the server used under a tenth of a core over `window_s`."""
+    time.sleep(first_s)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        before = srv.cpu_s()
+        time.sleep(window_s)
+        if srv.cpu_s() - before < 0.1 * window_s:
+            return
+
+
+def checked_pops(binary: Path, w: dict) -> int:
+    """The pops of a wrk run; stops the script if there were none, or errors."""
+    n = w["requests"]
+    errs = sum(w.get(k, 0) for k in ("connect", "read", "write", "timeout"))
+    if n == 0 or w.get("status", 0) or errs:
+        raise SystemExit(f"{binary}: {n} pops, {w.get('status', 0)} 4xx/5xx answers, "
+                         f"{errs} socket errors")
+    return n
+
+
 def measure(binary: Path, state: Path, scratch: Path, duration: float, connections: int,
             think_ms: int = 0):
     """One run: `binary` on a fresh copy of `state`; returns (pops/s, CPU ms/pop, p50, p99)."""
@@ -80,13 +101,7 @@ def measure(binary: Path, state: Path, scratch: Path, duration: float, connectio
         # that the first periodic sweep (every second) has begun: once the state is older than
         # a job's ttl, it times out the thousands of jobs that the state's phases popped and
         # never submitted, which takes seconds of server time that must not fall in a round.
-        time.sleep(1.5)
-        deadline = time.time() + 120  # a migration at start may take a while
-        while time.time() < deadline:
-            before = srv.cpu_s()
-            time.sleep(1.0)
-            if srv.cpu_s() - before < 0.1:
-                break
+        wait_idle(srv, first_s=1.5, window_s=1.0, timeout_s=120)  # a migration may take a while
         # Answers stay out of wrk's Lua (BENCH_ANSWERS=none): 4xx/5xx are counted, not kept.
         quiet = dict(errors_only=True, error_text=False)
         bench.run_wrk(srv.port, state / "pops.txt", 2, connections, **quiet)  # warm-up
@@ -97,11 +112,7 @@ def measure(binary: Path, state: Path, scratch: Path, duration: float, connectio
         cpu = srv.cpu_s() - cpu_before
     finally:
         srv.stop()
-    n = w["requests"]
-    errs = sum(w.get(k, 0) for k in ("connect", "read", "write", "timeout"))
-    if n == 0 or w.get("status", 0) or errs:
-        raise SystemExit(f"{binary}: {n} pops, {w.get('status', 0)} 4xx/5xx answers, "
-                         f"{errs} socket errors")
+    n = checked_pops(binary, w)
     return n / (w["duration_us"] / 1e6), cpu / n * 1000, w["p50_us"] / 1000, w["p99_us"] / 1000
 
 
@@ -128,13 +139,7 @@ def measure_instructions(binary: Path, state: Path, scratch: Path, duration: flo
                                 f"--callgrind-out-file={out_file}"),
                        start_timeout_s=600)
     try:
-        time.sleep(5)  # past the first periodic sweep's start, as measure() (slower here)
-        deadline = time.time() + 900
-        while time.time() < deadline:
-            before = srv.cpu_s()
-            time.sleep(2.0)
-            if srv.cpu_s() - before < 0.2:
-                break
+        wait_idle(srv, first_s=5, window_s=2.0, timeout_s=900)  # as measure(), ~50x slower
         quiet = dict(errors_only=True, error_text=False)
         bench.run_wrk(srv.port, state / "pops.txt", 10, connections, **quiet)  # warm-up
         subprocess.run(["callgrind_control", "-i", "on", str(srv.proc.pid)], check=True,
@@ -144,11 +149,7 @@ def measure_instructions(binary: Path, state: Path, scratch: Path, duration: flo
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     finally:
         srv.stop(timeout_s=300)
-    n = w["requests"]
-    errs = sum(w.get(k, 0) for k in ("connect", "read", "write", "timeout"))
-    if n == 0 or w.get("status", 0) or errs:
-        raise SystemExit(f"{binary}: {n} pops, {w.get('status', 0)} 4xx/5xx answers, "
-                         f"{errs} socket errors")
+    n = checked_pops(binary, w)
     annotated = subprocess.run(
         ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out_file)],
         check=True, stdout=subprocess.PIPE, text=True).stdout
