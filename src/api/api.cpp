@@ -18,10 +18,6 @@ const char* kCorsHeaders =
     "apikey, Client-Agent, Content-Type, X-Fields, Proxied-For, "
     "Idempotency-Key, Authorization";
 
-}  // namespace
-
-namespace {
-
 bool IsNumberChar(char c) {
     return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
@@ -59,8 +55,7 @@ std::string SerializeJson(const boost::json::value& v) {
         return raw;  // Boost writes every double with an 'E'
     }
     std::string out;
-    bool rewritten = false;
-    size_t copied = 0;  // raw[0, copied) is in `out` once something was rewritten
+    size_t copied = 0;  // raw[0, copied) is in `out`; 0 while nothing was rewritten
     size_t i = 0;
     while (i < raw.size()) {
         const char c = raw[i];
@@ -78,9 +73,8 @@ std::string SerializeJson(const boost::json::value& v) {
             exponent = exponent || raw[j] == 'e' || raw[j] == 'E';
         }
         if (exponent) {
-            if (!rewritten) {
+            if (copied == 0) {
                 out.reserve(raw.size() + 16);
-                rewritten = true;
             }
             out.append(raw, copied, i - copied);
             const double d = std::strtod(raw.substr(i, j - i).c_str(), nullptr);
@@ -93,8 +87,8 @@ std::string SerializeJson(const boost::json::value& v) {
         }
         i = j;
     }
-    if (!rewritten) {
-        return raw;
+    if (copied == 0) {
+        return raw;  // an 'E' only inside strings
     }
     out.append(raw, copied, raw.size() - copied);
     return out;

@@ -9,6 +9,7 @@
 
 #include "common/random.hpp"
 #include "domain/kudos_rules.hpp"
+#include "service/secret_keys.hpp"
 #include "service/state.hpp"
 
 namespace horde::service {
@@ -39,25 +40,6 @@ HordeService::HordeService(store::Store& store, store::ResultFiles& files, const
       keys_(std::make_unique<const SecretKeys>(settings_.secret)) {}
 
 HordeService::~HordeService() = default;
-
-/// The secret (hex, up to 32 bytes; anything else counts as no key) keyed into both hashes: a
-/// hash of a key or URL starts from a copy, which spares decoding the secret and hashing the key
-/// block (HMAC's inner and outer pads) on every request.
-struct HordeService::SecretKeys {
-    explicit SecretKeys(const std::string& secret_hex) {
-        std::array<unsigned char, 32> key{};
-        size_t key_len = 0;
-        if (sodium_hex2bin(key.data(), key.size(), secret_hex.data(), secret_hex.size(), nullptr,
-                           &key_len, nullptr) != 0) {
-            key_len = 0;
-        }
-        crypto_generichash_init(&api_key, key_len ? key.data() : nullptr, key_len, 32);
-        crypto_auth_hmacsha256_init(&url, key.data(), key_len);
-        sodium_memzero(key.data(), key.size());
-    }
-    crypto_generichash_state api_key{};
-    crypto_auth_hmacsha256_state url{};
-};
 
 std::string HordeService::HashKey(std::string_view apikey) const {
     // Keyed BLAKE2b: API keys are long random tokens, so a keyed fast hash is enough and a leaked

@@ -429,7 +429,7 @@ private:
     ServiceSettings settings_;
     mutable SpinSharedMutex mu_;
     std::unique_ptr<State> state_;
-    /// The server secret's keyed hash states, made once (HashKey and SignUrl copy them).
+    /// The server secret's keyed hash states, made once (service/secret_keys.hpp).
     struct SecretKeys;
     std::unique_ptr<const SecretKeys> keys_;
     /// Bumped (under mu_) when a worker joins, leaves or changes what it can do.

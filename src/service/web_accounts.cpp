@@ -11,6 +11,7 @@
 
 #include "common/random.hpp"
 #include "service/horde_service.hpp"
+#include "service/secret_keys.hpp"
 #include "service/state.hpp"
 
 namespace horde::service {
@@ -417,26 +418,13 @@ Result<domain::User> HordeService::AcceptInvite(const domain::User& user, std::s
 }
 
 std::string HordeService::WebMac(std::string_view purpose, std::string_view message) const {
-    // crypto_auth key = keyed BLAKE2b(secret, "horde web mac"), so this key differs from the
-    // API-key hashing and URL-signing uses of the same secret.
-    std::array<unsigned char, 32> secret{};
-    size_t secret_len = 0;
-    if (sodium_hex2bin(secret.data(), secret.size(), settings_.secret.data(),
-                       settings_.secret.size(), nullptr, &secret_len, nullptr) != 0) {
-        secret_len = 0;
-    }
-    static constexpr std::string_view kLabel = "horde web mac";
-    std::array<unsigned char, crypto_auth_KEYBYTES> key{};
-    crypto_generichash(key.data(), key.size(),
-                       reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(),
-                       secret_len ? secret.data() : nullptr, secret_len);
     std::string msg;
     msg.reserve(purpose.size() + 1 + message.size());
     msg.append(purpose).push_back('\n');
     msg.append(message);
     std::array<unsigned char, crypto_auth_BYTES> mac{};
     crypto_auth(mac.data(), reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
-                key.data());
+                keys_->web_mac.data());
     std::string out(sodium_base64_ENCODED_LEN(mac.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
                     '\0');
     sodium_bin2base64(out.data(), out.size(), mac.data(), mac.size(),
