@@ -26,13 +26,15 @@ answering) and of the writer thread (its group commits, with whatever else it wr
 the periodic sweep's and the workers' check-in writes, more often per pop than natively since
 the server runs ~50x slower). User-space instructions only (no kernel, no waiting), but they do
 not swing with the machine's load: a few per cent between runs, where the timings swing by
-20-40 % (docs/benchmarks.md, session 13). One round is usually enough.
+20-40 % (docs/benchmarks.md, session 13). One round is usually enough. `--keep-profiles DIR`
+keeps each run's callgrind output there (`callgrind_annotate --inclusive=yes FILE` shows where
+the instructions went).
 
 Queued requests expire 20 minutes after they were made, so the rounds must end by then (the
 script says so if they do not). Usage:
 
     python3 bench/ab.py OLD_HORDED NEW_HORDED [--rounds 4] [--duration 8] [--preset full]
-                        [--think-ms 4] [--callgrind]
+                        [--think-ms 4] [--callgrind [--keep-profiles DIR]]
 """
 
 import argparse
@@ -128,7 +130,7 @@ def inclusive_ir(annotated: str, function: str) -> int:
 
 
 def measure_instructions(binary: Path, state: Path, scratch: Path, duration: float,
-                         connections: int):
+                         connections: int, keep_as: Path | None = None):
     """One run under callgrind; returns (pops, I/O thread kIr/pop, writer kIr/pop)."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -150,6 +152,8 @@ def measure_instructions(binary: Path, state: Path, scratch: Path, duration: flo
     finally:
         srv.stop(timeout_s=300)
     n = checked_pops(binary, w)
+    if keep_as is not None:
+        shutil.copy2(out_file, keep_as)
     annotated = subprocess.run(
         ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out_file)],
         check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -173,11 +177,17 @@ def main():
                     help="pace the measured pops: mean pause (ms) after each answer")
     ap.add_argument("--callgrind", action="store_true",
                     help="count instructions per pop (valgrind) instead of timing")
+    ap.add_argument("--keep-profiles", type=Path, metavar="DIR",
+                    help="with --callgrind: keep each run's callgrind output in DIR")
     args = ap.parse_args()
     if len(args.binaries) < 2:
         raise SystemExit("give two or more binaries")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
+    if args.keep_profiles and not args.callgrind:
+        raise SystemExit("--keep-profiles needs --callgrind")
+    if args.keep_profiles:
+        args.keep_profiles.mkdir(parents=True, exist_ok=True)
     if args.callgrind and shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found: apt-get install -y valgrind")
     tmp = Path(tempfile.mkdtemp(prefix="horde-ab-"))
@@ -199,8 +209,11 @@ def main():
             order = bins if r % 2 == 0 else list(reversed(bins))
             for label, binary in order:
                 if args.callgrind:
+                    keep_as = (args.keep_profiles / f"callgrind.{label[0]}.round{r + 1}.out"
+                               if args.keep_profiles else None)
                     pops, io, writer = measure_instructions(binary, states[label], tmp / "run",
-                                                            args.duration, args.connections)
+                                                            args.duration, args.connections,
+                                                            keep_as)
                     results[label].append((io, writer))
                     print(f"round {r + 1}  {label:50s} {pops:6d} pops  I/O thread {io:7.1f} "
                           f"kIr/pop  writer {writer:6.1f} kIr/pop", flush=True)

@@ -43,14 +43,11 @@ size_t SkipString(const std::string& raw, size_t i) {
     return raw.size();
 }
 
-}  // namespace
-
-std::string SerializeJson(const boost::json::value& v) {
-    // Boost.JSON 1.81 writes every double in exponent form ("7.61E0"). Valid JSON, but clients
-    // and people expect "7.61", as the reference sends: rewrite those number tokens (outside
-    // strings) in fmt's shortest round-trip form. Most bodies have none and go out as they are;
-    // otherwise the text between them is copied in spans.
-    std::string raw = boost::json::serialize(v);
+/// Boost.JSON 1.81 writes every double in exponent form ("7.61E0"). Valid JSON, but clients
+/// and people expect "7.61", as the reference sends: rewrites those number tokens (outside
+/// strings) in fmt's shortest round-trip form. Most bodies have none and go out as they are;
+/// otherwise the text between them is copied in spans.
+std::string PlainDoubles(std::string raw) {
     if (raw.find('E') == std::string::npos) {
         return raw;  // Boost writes every double with an 'E'
     }
@@ -94,11 +91,35 @@ std::string SerializeJson(const boost::json::value& v) {
     return out;
 }
 
-http::Response JsonResponse(int status, const boost::json::value& body) {
+http::Response JsonText(int status, std::string text) {
     http::Response r;
     r.status = status;
-    r.body = SerializeJson(body);
+    r.body = std::move(text);
     return r;
+}
+
+}  // namespace
+
+// One overload per kind of tree: an object or array passed where a value is expected would be
+// copied into a temporary value first (a pop's answer: ~5k instructions and its allocations).
+std::string SerializeJson(const boost::json::value& v) {
+    return PlainDoubles(boost::json::serialize(v));
+}
+std::string SerializeJson(const boost::json::object& o) {
+    return PlainDoubles(boost::json::serialize(o));
+}
+std::string SerializeJson(const boost::json::array& a) {
+    return PlainDoubles(boost::json::serialize(a));
+}
+
+http::Response JsonResponse(int status, const boost::json::value& body) {
+    return JsonText(status, SerializeJson(body));
+}
+http::Response JsonResponse(int status, const boost::json::object& body) {
+    return JsonText(status, SerializeJson(body));
+}
+http::Response JsonResponse(int status, const boost::json::array& body) {
+    return JsonText(status, SerializeJson(body));
 }
 
 Api::Api(service::HordeService& service, ApiSettings settings, OffsetClock* test_clock)

@@ -158,8 +158,12 @@ Result<std::optional<std::string>> MaintenanceMessageInput(std::string_view body
 
 /// JSON text with doubles written plainly ("7.61", "10.0") instead of Boost's "7.61E0".
 std::string SerializeJson(const boost::json::value& v);
+std::string SerializeJson(const boost::json::object& o);
+std::string SerializeJson(const boost::json::array& a);
 
 /// A JSON response with `status`.
 http::Response JsonResponse(int status, const boost::json::value& body);
+http::Response JsonResponse(int status, const boost::json::object& body);
+http::Response JsonResponse(int status, const boost::json::array& body);
 
 }  // namespace horde::api

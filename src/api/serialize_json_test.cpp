@@ -50,5 +50,14 @@ TEST(SerializeJson, EveryDoubleOfANestedBodyIsRewritten) {
     EXPECT_NE(text.find(R"("strength":1.0)"), std::string::npos) << text;
 }
 
+TEST(SerializeJson, ObjectsAndArraysGiveTheTextOfTheirValue) {
+    const json::value v = json::parse(R"({"kudos":12.25,"list":[0.5,{"x":"1E3"}],"n":3})");
+    EXPECT_EQ(SerializeJson(v.as_object()), SerializeJson(v));
+    EXPECT_EQ(SerializeJson(v.at("list").as_array()), SerializeJson(v.at("list")));
+    EXPECT_EQ(JsonResponse(200, v.as_object()).body, SerializeJson(v));
+    EXPECT_EQ(JsonResponse(201, v.at("list").as_array()).status, 201);
+    EXPECT_EQ(JsonResponse(200, v.at("list").as_array()).body, R"([0.5,{"x":"1E3"}])");
+}
+
 }  // namespace
 }  // namespace horde::api

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/ascii.hpp"
+
 namespace horde::bridge {
 
 Result<TextOutput> Backend::GenerateText(const TextJob& /*job*/, const CancelToken& /*cancel*/) {
@@ -44,7 +46,7 @@ Result<BackendType> ParseBackendType(std::string_view name) {
     std::string lower;
     for (const char c : name) {
         if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
-            lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+            lower.push_back(AsciiLower(c));
         }
     }
     for (const std::string_view n : {"kobold", "koboldcpp", "koboldai", "kai"}) {

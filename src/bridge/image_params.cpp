@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "common/ascii.hpp"
 #include "domain/bridge_capabilities.hpp"
 
 namespace horde::bridge {
@@ -20,14 +21,6 @@ std::string Trim(std::string_view s) {
     }
     const size_t end = s.find_last_not_of(" \t\r\n");
     return std::string(s.substr(start, end - start + 1));
-}
-
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
 }
 
 /// Known aliases of horde post-processors in AUTOMATIC1111 (its built-in upscaler names).
@@ -118,7 +111,7 @@ std::optional<std::string_view> ComfySamplerName(std::string_view horde) {
 }
 
 int64_t NativePixels(std::string_view model_name) {
-    const std::string lower = Lower(model_name);
+    const std::string lower = AsciiLower(model_name);
     for (const std::string_view marker : {"xl", "pony", "illustrious", "flux"}) {
         if (lower.find(marker) != std::string::npos) {
             return 1024LL * 1024LL;
@@ -158,14 +151,14 @@ std::string NormalizeName(std::string_view name) {
     std::string out;
     for (const char c : name) {
         if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
-            out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+            out.push_back(AsciiLower(c));
         }
     }
     return out;
 }
 
 int UpscaleFactor(std::string_view horde_name) {
-    const std::string lower = Lower(horde_name);
+    const std::string lower = AsciiLower(horde_name);
     if (lower.find("x2") != std::string::npos || lower.find("2x") != std::string::npos) {
         return 2;
     }
@@ -173,7 +166,7 @@ int UpscaleFactor(std::string_view horde_name) {
 }
 
 bool IsFaceFixer(std::string_view horde_name) {
-    const std::string lower = Lower(horde_name);
+    const std::string lower = AsciiLower(horde_name);
     return lower.starts_with("gfpgan") || lower.starts_with("codeformer") ||
            lower.starts_with("restoreformer");
 }

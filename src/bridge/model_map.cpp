@@ -4,20 +4,14 @@
 #include <array>
 #include <cctype>
 
+#include "common/ascii.hpp"
+
 namespace horde::bridge {
 
 namespace {
 
 constexpr std::array<std::string_view, 9> kModelFileExtensions = {
     ".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".ggml", ".sft", ".onnx"};
-
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
 
 std::string_view Trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
@@ -30,9 +24,9 @@ std::string_view Trim(std::string_view s) {
 }
 
 bool Matches(std::string_view wanted, std::string_view backend_name) {
-    const std::string w = Lower(wanted);
-    return w == Lower(backend_name) || w == Lower(DefaultHordeName(backend_name)) ||
-           Lower(DefaultHordeName(wanted)) == Lower(DefaultHordeName(backend_name));
+    const std::string w = AsciiLower(wanted);
+    return w == AsciiLower(backend_name) || w == AsciiLower(DefaultHordeName(backend_name)) ||
+           AsciiLower(DefaultHordeName(wanted)) == AsciiLower(DefaultHordeName(backend_name));
 }
 
 }  // namespace
@@ -67,7 +61,7 @@ std::string DefaultHordeName(std::string_view name) {
             name = name.substr(0, open);
         }
     }
-    const std::string lower = Lower(name);
+    const std::string lower = AsciiLower(name);
     for (const auto ext : kModelFileExtensions) {
         if (lower.ends_with(ext)) {
             name.remove_suffix(ext.size());

@@ -10,6 +10,7 @@
 #include "bridge/image_codec.hpp"
 #include "bridge/image_params.hpp"
 #include "bridge/text_params.hpp"
+#include "common/ascii.hpp"
 #include "common/random.hpp"
 
 namespace horde::bridge {
@@ -42,16 +43,8 @@ std::string SkippedSummary(const json::object& pop) {
     return out;
 }
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
 bool Contains(std::string_view haystack, std::string_view needle) {
-    return Lower(haystack).find(Lower(needle)) != std::string::npos;
+    return ContainsIgnoreCase(haystack, needle);
 }
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -155,7 +148,7 @@ bool PromptHasCensoredWord(std::string_view prompt, const std::vector<std::strin
     std::string current;
     for (const char c : prompt) {
         if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
-            current.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+            current.push_back(AsciiLower(c));
         } else if (!current.empty()) {
             tokens.push_back(std::move(current));
             current.clear();
@@ -165,7 +158,7 @@ bool PromptHasCensoredWord(std::string_view prompt, const std::vector<std::strin
         tokens.push_back(std::move(current));
     }
     for (const auto& word : words) {
-        const std::string w = Lower(word);
+        const std::string w = AsciiLower(word);
         if (std::find(tokens.begin(), tokens.end(), w) != tokens.end()) {
             return true;
         }

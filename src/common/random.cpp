@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "common/check.hpp"
 
@@ -46,9 +47,10 @@ std::string NewUuid() {
 
 namespace {
 
-/// Random bytes for ids that are not secrets (job ids: only their worker's key submits them),
-/// taken from a per-thread block of the system's random bytes, so a pop does not make a
-/// getrandom call per job id (1.3 % of a pop's CPU). Each byte is handed out once and wiped.
+/// Random bytes for values that are not secrets (job ids: only their worker's key submits them;
+/// seeds and choices: RandomBelow), taken from a per-thread block of the system's random bytes,
+/// so a pop does not make a getrandom call per job id (1.3 % of a pop's CPU). Each byte is
+/// handed out once and wiped.
 void PublicIdBytes(unsigned char* out, size_t n) {
     struct Block {
         std::array<unsigned char, 512> bytes{};
@@ -94,7 +96,21 @@ std::string NewToken(size_t length) {
 
 uint32_t RandomBelow(uint32_t upper) {
     EnsureSodium();
-    return upper == 0 ? 0 : randombytes_uniform(upper);
+    if (upper < 2) {
+        return 0;
+    }
+    // Rejection as randombytes_uniform does it, from the per-thread block instead of a
+    // getrandom call per draw (a pop drew an unseeded image job's seed this way).
+    const uint32_t min = static_cast<uint32_t>(-upper) % upper;  // 2^32 mod upper
+    for (;;) {
+        uint32_t r = 0;
+        unsigned char bytes[sizeof r];
+        PublicIdBytes(bytes, sizeof bytes);
+        std::memcpy(&r, bytes, sizeof r);
+        if (r >= min) {
+            return r % upper;
+        }
+    }
 }
 
 std::string NewSecretHex() {

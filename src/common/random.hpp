@@ -13,7 +13,7 @@ std::string NewUuid();
 std::string NewUuidV7(int64_t unix_ms);
 /// A url-safe random token of `length` characters (API keys are 22).
 std::string NewToken(size_t length = 22);
-/// A uniformly random integer in [0, upper).
+/// A uniformly random integer in [0, upper), for what is not a secret (seeds, choices).
 uint32_t RandomBelow(uint32_t upper);
 /// 32 random bytes, hex encoded (secrets).
 std::string NewSecretHex();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 #include <vector>
@@ -56,6 +57,31 @@ TEST(RandomTest, UuidV7FromSeveralThreadsAreAllDistinct) {
         ids.insert(out.begin(), out.end());
     }
     EXPECT_EQ(ids.size(), 2000u);
+}
+
+TEST(RandomTest, RandomBelowStaysInRangeAndHitsEveryValue) {
+    EXPECT_EQ(RandomBelow(0), 0u);
+    EXPECT_EQ(RandomBelow(1), 0u);
+    // 7 does not divide 2^32: the rejection keeps the draws uniform. 70,000 draws: each value
+    // expects 10,000 (sd ~93); 9,400..10,600 is over 6 sd either way.
+    std::vector<int> counts(7, 0);
+    for (int i = 0; i < 70'000; ++i) {
+        const uint32_t v = RandomBelow(7);
+        ASSERT_LT(v, 7u);
+        ++counts[v];
+    }
+    for (int c : counts) {
+        EXPECT_GT(c, 9'400);
+        EXPECT_LT(c, 10'600);
+    }
+    // The whole 32-bit range minus one (an image seed): values spread over it.
+    uint32_t high = 0;
+    for (int i = 0; i < 1000; ++i) {
+        const uint32_t v = RandomBelow(4'294'967'295u);
+        EXPECT_LT(v, 4'294'967'295u);
+        high = std::max(high, v);
+    }
+    EXPECT_GT(high, 3'000'000'000u);
 }
 
 }  // namespace

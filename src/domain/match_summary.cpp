@@ -1,6 +1,7 @@
 #include "domain/match_summary.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 
 #include "domain/pricing.hpp"
@@ -63,12 +64,35 @@ MatchNeeds NeedsOf(const Request& r) {
     return n;
 }
 
-uint8_t ExactIndex(uint16_t mask) {
-    uint8_t index = 0;
-    for (size_t i = 0; i < std::size(kExactBits); ++i) {
-        if (mask & Bit(kExactBits[i])) index |= static_cast<uint8_t>(1u << i);
+namespace {
+
+/// ExactIndex by table lookups, one per byte of the mask (every queue-tree update and skipped
+/// count computes a leaf's index, so a loop over the exact bits was ~8k instructions a pop).
+struct ExactIndexTables {
+    std::array<uint8_t, 256> low{};
+    std::array<uint8_t, 256> high{};
+};
+
+constexpr ExactIndexTables MakeExactIndexTables() {
+    ExactIndexTables t;
+    for (unsigned byte = 0; byte < 256; ++byte) {
+        for (size_t i = 0; i < std::size(kExactBits); ++i) {
+            const unsigned bit = static_cast<unsigned>(kExactBits[i]);
+            const auto index_bit = static_cast<uint8_t>(1u << i);
+            if (bit < 8 && ((byte >> bit) & 1u) != 0) t.low[byte] |= index_bit;
+            if (bit >= 8 && ((byte >> (bit - 8)) & 1u) != 0) t.high[byte] |= index_bit;
+        }
     }
-    return index;
+    return t;
+}
+
+constexpr ExactIndexTables kExactIndexTables = MakeExactIndexTables();
+
+}  // namespace
+
+uint8_t ExactIndex(uint16_t mask) {
+    return static_cast<uint8_t>(kExactIndexTables.low[mask & 0xFFu] |
+                                kExactIndexTables.high[mask >> 8]);
 }
 
 MatchSummary Leaf(const MatchNeeds& n, bool deferred) {
@@ -126,12 +150,10 @@ WorkerOffer OfferOf(const Worker& w, const Capabilities& caps, bool owner_truste
     feature(NeedBit::kHiresFix, true, SkipReason::kBridgeVersion, caps.Has(kHiresFix));
     feature(NeedBit::kValidated, true, SkipReason::kBridgeVersion,
             IsValidatedTextBackend(ParseBridgeAgent(p.bridge_agent).name));
+    // A combination is allowed when its exact bits are all offered: a subset of the offer's own.
+    const uint32_t offered = ExactIndex(o.has);
     for (uint32_t c = 0; c < 64; ++c) {
-        uint16_t mask = 0;
-        for (size_t i = 0; i < std::size(kExactBits); ++i) {
-            if (c & (1u << i)) mask |= Bit(kExactBits[i]);
-        }
-        if ((mask & ~o.has) == 0) o.allowed_combos |= uint64_t{1} << c;
+        if ((c & ~offered) == 0) o.allowed_combos |= uint64_t{1} << c;
     }
     return o;
 }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -240,6 +242,53 @@ TEST(MatchSummaryTest, EmptySummaryIsRefusedAndSizesUseTheirOwnReasons) {
     MatchSummary both = Leaf(NeedsOf(big));
     Combine(both, Leaf(NeedsOf(small)));
     EXPECT_TRUE(MayTake(both, offer));
+}
+
+TEST(MatchSummaryTest, ExactIndexGivesEachExactBitItsOwnIndexBit) {
+    // The exact bits: each maps to a distinct index bit; every other need bit maps to none.
+    const NeedBit exact[] = {NeedBit::kNsfw, NeedBit::kTrusted,        NeedBit::kUnsafeIp,
+                             NeedBit::kFast, NeedBit::kPostProcessing, NeedBit::kLora};
+    uint8_t seen = 0;
+    for (int b = 0; b < 16; ++b) {
+        const auto single = static_cast<uint16_t>(1u << b);
+        const bool is_exact = std::any_of(std::begin(exact), std::end(exact),
+                                          [&](NeedBit e) { return static_cast<int>(e) == b; });
+        const uint8_t index = ExactIndex(single);
+        if (!is_exact) {
+            EXPECT_EQ(index, 0) << "need bit " << b;
+            continue;
+        }
+        EXPECT_EQ(std::popcount(index), 1) << "need bit " << b;
+        EXPECT_EQ(seen & index, 0) << "need bit " << b << " shares its index bit";
+        seen |= index;
+    }
+    EXPECT_EQ(seen, (1u << std::size(exact)) - 1);
+    // A mask's index is the OR of its bits' indexes, for every mask.
+    for (uint32_t mask = 0; mask <= 0xFFFF; ++mask) {
+        uint8_t expected = 0;
+        for (int b = 0; b < 16; ++b) {
+            if (mask & (1u << b)) expected |= ExactIndex(static_cast<uint16_t>(1u << b));
+        }
+        ASSERT_EQ(ExactIndex(static_cast<uint16_t>(mask)), expected) << "mask " << mask;
+    }
+    // An offer allows exactly the combinations whose exact bits it has.
+    Randomizer rnd(20261128);
+    for (int i = 0; i < 2000; ++i) {
+        const GenKind kind = rnd.Coin() ? GenKind::kImage : GenKind::kText;
+        const Worker w = rnd.MakeWorker(kind);
+        const WorkerOffer offer =
+            OfferOf(w, ResolveCapabilities(w.profile), rnd.Coin(), rnd.Coin());
+        for (uint32_t c = 0; c < 64; ++c) {
+            uint16_t mask = 0;
+            for (size_t b = 0; b < std::size(exact); ++b) {
+                if (c & (1u << b)) mask |= static_cast<uint16_t>(1u << static_cast<int>(exact[b]));
+            }
+            // `exact` lists the bits in their index order (the kExactBits order).
+            ASSERT_EQ(ExactIndex(mask), c);
+            const bool allowed = (offer.allowed_combos >> c) & 1u;
+            ASSERT_EQ(allowed, (mask & ~offer.has) == 0) << "combination " << c;
+        }
+    }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/ascii.hpp"
 #include "domain/pricing.hpp"
 
 namespace horde::domain {
@@ -52,12 +53,6 @@ bool WorkerListExcludes(const Request& r, const WorkerId& id) {
     if (r.workers.empty()) return false;
     const bool listed = std::find(r.workers.begin(), r.workers.end(), id) != r.workers.end();
     return r.worker_blacklist ? listed : !listed;
-}
-
-std::string AsciiLower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 bool PromptHitsBlacklist(std::string_view prompt, const std::vector<std::string>& blacklist) {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "common/ascii.hpp"
+
 namespace horde::domain {
 
 namespace {
@@ -172,21 +174,8 @@ constexpr std::array<std::string_view, 9> kQuantisationTags = {
 
 // ---- Helpers ------------------------------------------------------------------------------------
 
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-    if (needle.size() > haystack.size()) return false;
-    for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-        bool match = true;
-        for (size_t j = 0; j < needle.size() && match; ++j) {
-            match = Lower(haystack[i + j]) == Lower(needle[j]);
-        }
-        if (match) return true;
-    }
-    return false;
-}
 
 bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
     return text.size() >= prefix.size() &&
@@ -227,8 +216,8 @@ double Burn(double kudos, bool has_source_image, const std::vector<std::string>&
 /// Whether `segment` (the text after a '-', '.' or '_') starts a quantisation suffix:
 /// Q4_K_M, q8_0, IQ3_XS, GGUF, AWQ, ...
 bool IsQuantisationSegment(std::string_view segment) {
-    if (segment.size() >= 2 && Lower(segment[0]) == 'q' && IsDigit(segment[1])) return true;
-    if (segment.size() >= 3 && Lower(segment[0]) == 'i' && Lower(segment[1]) == 'q' &&
+    if (segment.size() >= 2 && AsciiLower(segment[0]) == 'q' && IsDigit(segment[1])) return true;
+    if (segment.size() >= 3 && AsciiLower(segment[0]) == 'i' && AsciiLower(segment[1]) == 'q' &&
         IsDigit(segment[2])) {
         return true;
     }
@@ -274,12 +263,12 @@ double ReadNumber(std::string_view text, size_t& pos) {
 std::optional<double> SizeAt(std::string_view text, size_t start) {
     size_t pos = start;
     double value = ReadNumber(text, pos);
-    if (pos + 1 < text.size() && Lower(text[pos]) == 'x' && IsDigit(text[pos + 1])) {
+    if (pos + 1 < text.size() && AsciiLower(text[pos]) == 'x' && IsDigit(text[pos + 1])) {
         ++pos;
         value *= ReadNumber(text, pos);  // mixture of experts: 8x7B = 56B
     }
     if (pos >= text.size()) return std::nullopt;
-    const char unit = Lower(text[pos]);
+    const char unit = AsciiLower(text[pos]);
     if (unit != 'b' && unit != 'm') return std::nullopt;
     if (pos + 1 < text.size() && IsAlnum(text[pos + 1])) return std::nullopt;  // "4bit", "7bpw"
     if (value <= 0) return std::nullopt;

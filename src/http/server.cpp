@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/ascii.hpp"
+
 namespace horde::http {
 
 namespace asio = boost::asio;
@@ -43,14 +45,6 @@ Method ToMethod(bhttp::verb v) {
         default:
             return Method::kOther;
     }
-}
-
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
 }
 
 void FillTarget(std::string_view target, Request& req) {
@@ -194,7 +188,7 @@ private:
         req.method = ToMethod(msg.method());
         FillTarget(msg.target(), req);
         for (const auto& field : msg) {
-            req.headers[Lower(field.name_string())] = std::string(field.value());
+            req.headers[AsciiLower(field.name_string())] = std::string(field.value());
         }
         req.body = std::move(msg.body());
         req.remote_ip = remote_ip_;

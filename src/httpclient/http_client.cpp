@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "common/ascii.hpp"
+
 namespace horde::httpclient {
 
 namespace {
@@ -57,7 +59,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     if (colon != std::string_view::npos) {
         std::string name(line.substr(0, colon));
         for (auto& c : name) {
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            c = AsciiLower(c);
         }
         std::string_view value = line.substr(colon + 1);
         while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {

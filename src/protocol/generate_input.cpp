@@ -9,6 +9,7 @@
 #include <set>
 #include <span>
 
+#include "common/ascii.hpp"
 #include "common/ids.hpp"
 #include "domain/bridge_capabilities.hpp"
 #include "protocol/json_util.hpp"
@@ -140,9 +141,7 @@ Result<std::vector<WorkerId>> ReadWorkers(const FieldReader& body) {
             const std::string path = ItemPath("workers", i);
             return ValidationError("'" + path + "' must be a worker id (UUID)", path);
         }
-        std::transform(id.begin(), id.end(), id.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        workers.emplace_back(std::move(id));
+        workers.emplace_back(AsciiLower(id));
     }
     return workers;
 }

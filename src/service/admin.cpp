@@ -69,7 +69,7 @@ Result<WorkerView> HordeService::ModifyWorker(const domain::User& caller, const 
             return MakeError(ErrorCode::kValidationFailed, "'name' must be 5..100 characters",
                              "name");
         }
-        auto other = st.worker_by_name.find(Lower(*change.name));
+        auto other = st.worker_by_name.find(AsciiLower(*change.name));
         if (other != st.worker_by_name.end() && other->second != w.id.value()) {
             return MakeError(ErrorCode::kWorkerNameAlreadyExists);
         }

@@ -22,14 +22,6 @@ QueueKey MakeQueueKey(const domain::Request& r) {
 
 bool IsQueued(const domain::Request& r) { return r.n > 0 && !r.faulted && !r.cancelled; }
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
 HordeService::HordeService(store::Store& store, store::ResultFiles& files, const Clock& clock,
                            ServiceSettings settings)
     : store_(store),
@@ -88,7 +80,7 @@ void HordeService::FillState(store::Snapshot snap) {
         st.users[u.id.value()] = std::move(u);
     }
     for (auto& w : snap.workers) {
-        st.worker_by_name[Lower(w.name)] = w.id.value();
+        st.worker_by_name[AsciiLower(w.name)] = w.id.value();
         st.workers[w.id.value()] = std::move(w);
     }
     {
@@ -343,18 +335,19 @@ void HordeService::ApplyToMemory(const store::Batch& batch) {
             st.next_user_id = std::max(st.next_user_id, pu->user.id.value() + 1);
         } else if (const auto* pw = std::get_if<store::PutWorker>(&m)) {
             auto it = st.workers.find(pw->worker.id.value());
-            if (it != st.workers.end() && Lower(it->second.name) != Lower(pw->worker.name)) {
-                st.worker_by_name.erase(Lower(it->second.name));
+            if (it != st.workers.end() &&
+                AsciiLower(it->second.name) != AsciiLower(pw->worker.name)) {
+                st.worker_by_name.erase(AsciiLower(it->second.name));
             }
             if (it == st.workers.end() || RosterRelevant(it->second, pw->worker)) {
                 ++workers_epoch_;
             }
-            st.worker_by_name[Lower(pw->worker.name)] = pw->worker.id.value();
+            st.worker_by_name[AsciiLower(pw->worker.name)] = pw->worker.id.value();
             st.workers[pw->worker.id.value()] = pw->worker;
         } else if (const auto* dw = std::get_if<store::DeleteWorker>(&m)) {
             auto it = st.workers.find(dw->id.value());
             if (it != st.workers.end()) {
-                st.worker_by_name.erase(Lower(it->second.name));
+                st.worker_by_name.erase(AsciiLower(it->second.name));
                 st.workers.erase(it);
                 ++workers_epoch_;
             }

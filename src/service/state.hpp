@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "domain/bridge_capabilities.hpp"
 #include "domain/entities.hpp"
 #include "domain/matching.hpp"
@@ -135,7 +136,6 @@ struct HordeService::State {
 
 QueueKey MakeQueueKey(const domain::Request& r);
 bool IsQueued(const domain::Request& r);
-std::string Lower(std::string_view s);
 /// Puts the store's sessions and invites into memory (Init; service/web_accounts.cpp).
 void LoadWebAccounts(HordeService::State& st, const store::Snapshot& snap);
 

@@ -121,7 +121,7 @@ Result<WorkerView> HordeService::GetWorker(const std::string& id) const {
 
 Result<WorkerView> HordeService::GetWorkerByName(const std::string& name) const {
     std::shared_lock lock(mu_);
-    auto it = state_->worker_by_name.find(Lower(name));
+    auto it = state_->worker_by_name.find(AsciiLower(name));
     if (it == state_->worker_by_name.end()) {
         return MakeError(ErrorCode::kWorkerNotFound, "Worker with ID '" + name + "' not found.");
     }
@@ -137,7 +137,7 @@ std::vector<WorkerView> HordeService::ListWorkers(std::optional<GenKind> kind,
         if (kind && w.kind != *kind) {
             continue;
         }
-        if (!name.empty() && Lower(name) != Lower(w.name)) {
+        if (!name.empty() && AsciiLower(name) != AsciiLower(w.name)) {
             continue;
         }
         auto v = WorkerViewOf(w, now);

@@ -120,7 +120,7 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
     auto find_worker = [&]() -> Status {
         w = domain::Worker{};
         is_new = false;
-        auto by_name = st.worker_by_name.find(Lower(worker_name));
+        auto by_name = st.worker_by_name.find(AsciiLower(worker_name));
         if (by_name != st.worker_by_name.end()) {
             w = st.workers.at(by_name->second);
             if (w.owner != user.id) {
