@@ -1,7 +1,5 @@
 #include "common/ids.hpp"
 
-#include <cctype>
-
 namespace horde {
 
 bool IsUuid(std::string_view s) {
@@ -10,11 +8,7 @@ bool IsUuid(std::string_view s) {
     }
     for (size_t i = 0; i < s.size(); ++i) {
         const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash_position) {
-            if (s[i] != '-') {
-                return false;
-            }
-        } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
+        if (dash_position ? s[i] != '-' : HexDigitValue(s[i]) < 0) {
             return false;
         }
     }

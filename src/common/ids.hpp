@@ -2,10 +2,12 @@
 // Strong identifier types. Requests, jobs and workers are UUIDv4 strings on the wire; users are
 // integers ("alias#id").
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace horde {
@@ -35,6 +37,25 @@ using WorkerId = StrongId<std::string, WorkerIdTag>;
 
 /// True when `s` is a canonical lower- or upper-case 8-4-4-4-12 hex UUID.
 bool IsUuid(std::string_view s);
+
+namespace ids_detail {
+/// Each byte's value as a hex digit (either case), or -1.
+inline constexpr std::array<int8_t, 256> kHexDigitValues = [] {
+    std::array<int8_t, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        t[static_cast<size_t>(c)] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+                                    : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+                                    : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                                           : int8_t{-1};
+    }
+    return t;
+}();
+}  // namespace ids_detail
+
+/// `c`'s value as a hex digit (either case), or -1.
+inline int HexDigitValue(char c) {
+    return ids_detail::kHexDigitValues[static_cast<unsigned char>(c)];
+}
 
 }  // namespace horde
 

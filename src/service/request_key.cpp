@@ -7,20 +7,6 @@
 #include "common/ids.hpp"
 
 namespace horde::service {
-namespace {
-
-int HexValue(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return c - 'A' + 10;  // IsUuid let only hex digits through
-}
-
-}  // namespace
-
 RequestKey KeyOf(std::string_view id) {
     RequestKey key;
     if (IsUuid(id)) {
@@ -30,7 +16,7 @@ RequestKey KeyOf(std::string_view id) {
                 continue;
             }
             uint64_t& half = nibbles < 16 ? key.hi : key.lo;
-            half = (half << 4) | static_cast<uint64_t>(HexValue(c));
+            half = (half << 4) | static_cast<uint64_t>(HexDigitValue(c));
             ++nibbles;
         }
         return key;
