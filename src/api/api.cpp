@@ -286,7 +286,8 @@ Result<service::Caller> Api::CallerOf(const http::Request& req, bool key_require
 }
 
 bool Api::IsAdmin(const domain::User& u) const {
-    return u.admin || settings_.admins.contains(u.username + "#" + std::to_string(u.id.value()));
+    return u.admin || (!settings_.admins.empty() &&
+                       settings_.admins.contains(u.username + "#" + std::to_string(u.id.value())));
 }
 
 std::string Api::BaseUrl(const http::Request& req) const {

@@ -85,20 +85,14 @@ std::optional<Capability> CapabilityFromKey(std::string_view key) {
     return std::nullopt;
 }
 
-void AddClassicSamplers(Capabilities& caps) {
-    for (size_t i = 0; i < kClassicSamplerCount; ++i) caps.AddSampler(kSamplerNames[i]);
-}
+void AddClassicSamplers(Capabilities& caps) { caps.AddSamplerRange(0, kClassicSamplerCount); }
 
 void AddClassicPostProcessors(Capabilities& caps) {
-    for (size_t i = 0; i < kClassicPostProcessorCount; ++i) {
-        caps.AddPostProcessor(kPostProcessorNames[i]);
-    }
+    caps.AddPostProcessorRange(0, kClassicPostProcessorCount);
 }
 
 void AddNewerPostProcessors(Capabilities& caps) {
-    for (size_t i = kClassicPostProcessorCount; i < kPostProcessorNames.size(); ++i) {
-        caps.AddPostProcessor(kPostProcessorNames[i]);
-    }
+    caps.AddPostProcessorRange(kClassicPostProcessorCount, kPostProcessorNames.size());
 }
 
 // "AI Horde Worker reGen": the contract's table (§3.4), cumulative.
@@ -187,6 +181,16 @@ bool Capabilities::AddPostProcessor(std::string_view name) {
     if (!i) return false;
     post_processors_.set(*i);
     return true;
+}
+
+void Capabilities::AddPostProcessorRange(size_t first, size_t last) {
+    for (size_t i = first; i < last && i < kPostProcessorNames.size(); ++i) {
+        post_processors_.set(i);
+    }
+}
+
+void Capabilities::AddSamplerRange(size_t first, size_t last) {
+    for (size_t i = first; i < last && i < kSamplerNames.size(); ++i) samplers_.set(i);
 }
 
 bool Capabilities::SupportsSampler(std::string_view name) const {

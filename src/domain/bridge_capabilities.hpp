@@ -76,6 +76,10 @@ public:
     bool SupportsSampler(std::string_view name) const;
     /// Returns false (and adds nothing) when `name` is not a known sampler.
     bool AddSampler(std::string_view name);
+    /// Adds the known post-processors or samplers with indexes [first, last) in
+    /// KnownPostProcessors() / KnownSamplers() (a bridge's table, without a lookup per name).
+    void AddPostProcessorRange(size_t first, size_t last);
+    void AddSamplerRange(size_t first, size_t last);
 
     std::vector<std::string_view> PostProcessors() const;
     std::vector<std::string_view> Samplers() const;

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace horde::protocol {
@@ -126,14 +127,23 @@ bool ContainsNul(const json::value& value) {
 }
 
 size_t Utf8Length(std::string_view text) {
-    size_t count = 0;
-    for (const char c : text) {
-        // Count every byte that is not a continuation byte (10xxxxxx).
-        if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) {
-            ++count;
+    // Every byte that is not a continuation byte (10xxxxxx) starts a character. Eight bytes at
+    // a time: a continuation byte has its top bit set and the next one clear.
+    constexpr uint64_t kTopBits = 0x8080808080808080ULL;
+    size_t continuation = 0;
+    size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        uint64_t word = 0;
+        std::memcpy(&word, text.data() + i, sizeof word);
+        const uint64_t marks = word & ~(word << 1) & kTopBits;  // 0x80 in each such byte
+        continuation += static_cast<size_t>(((marks >> 7) * 0x0101010101010101ULL) >> 56);
+    }
+    for (; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0U) == 0x80U) {
+            ++continuation;
         }
     }
-    return count;
+    return text.size() - continuation;
 }
 
 std::string_view Utf8Prefix(std::string_view text, size_t max_chars) {

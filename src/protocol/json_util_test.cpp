@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <random>
 #include <string>
 
 namespace horde::protocol {
@@ -75,6 +76,22 @@ TEST(Utf8, LengthCountsCodePoints) {
     EXPECT_EQ(Utf8Length("abc"), 3U);
     EXPECT_EQ(Utf8Length("h\xC3\xA9llo"), 5U);      // é
     EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80"), 1U);  // emoji
+}
+
+TEST(Utf8, LengthOfLongTextMatchesAByteCount) {
+    // Eight bytes at a time plus a tail: multi-byte characters across the word boundaries, and
+    // every byte value, against counting the bytes that do not continue a character.
+    EXPECT_EQ(Utf8Length("h\xC3\xA9llo w\xC3\xB6rld \xF0\x9F\x98\x80 \xE2\x82\xAC!"), 16U);
+    std::mt19937 rng(20261128);
+    for (int round = 0; round < 2000; ++round) {
+        std::string text(static_cast<size_t>(rng() % 70), '\0');
+        for (char& c : text) c = static_cast<char>(rng() & 0xFF);
+        size_t expected = 0;
+        for (const char c : text) {
+            expected += (static_cast<unsigned char>(c) & 0xC0U) != 0x80U ? 1 : 0;
+        }
+        ASSERT_EQ(Utf8Length(text), expected) << "round " << round;
+    }
 }
 
 TEST(Utf8, PrefixKeepsWholeCodePoints) {
