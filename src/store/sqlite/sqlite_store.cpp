@@ -646,6 +646,10 @@ std::string DoubleText(double value) {
 
 class JsonWriter {
 public:
+    // Room for an entity's fields up front: grown one key at a time, the object reallocated and
+    // moved its pairs several times (a claimed job's data: ~2k instructions of its ~7k).
+    JsonWriter() { obj_.reserve(16); }
+
     void operator()(const char* key, bool value) { obj_[key] = value; }
     void operator()(const char* key, int value) { obj_[key] = value; }
     void operator()(const char* key, int64_t value) { obj_[key] = value; }
