@@ -174,16 +174,27 @@ Error ValidationError(std::string message, std::string field) {
     return MakeError(ErrorCode::kValidationFailed, std::move(message), std::move(field));
 }
 
+namespace {
+
+/// What ReadString accepts: a string of `spec`'s length.
+bool FitsString(const json::value& value, StringSpec spec) {
+    if (!value.is_string()) {
+        return false;
+    }
+    const size_t length = Utf8Length(value.get_string());
+    return length >= spec.min_chars && length <= spec.max_chars;
+}
+
+}  // namespace
+
 Result<std::string> ReadString(const json::value& value, const std::string& path, StringSpec spec) {
+    if (FitsString(value, spec)) {
+        return std::string(value.get_string());
+    }
     if (!value.is_string()) {
         return ValidationError(Quoted(path) + " must be a string", path);
     }
-    const json::string& text = value.get_string();
-    const size_t length = Utf8Length(text);
-    if (length < spec.min_chars || length > spec.max_chars) {
-        return ValidationError(LengthMessage(path, spec.min_chars, spec.max_chars), path);
-    }
-    return std::string(text);
+    return ValidationError(LengthMessage(path, spec.min_chars, spec.max_chars), path);
 }
 
 Result<int64_t> ReadInt(const json::value& value, const std::string& path, int64_t min,
@@ -326,7 +337,7 @@ Result<std::optional<std::vector<std::string>>> FieldReader::OptStringArray(
     if (array == nullptr) {
         return Out();
     }
-    const std::string path = PathOf(key);
+    const StringSpec item_spec{.min_chars = spec.min_chars, .max_chars = spec.max_chars};
     std::vector<std::string> items;
     items.reserve(array->size());
     for (size_t i = 0; i < array->size(); ++i) {
@@ -334,13 +345,13 @@ Result<std::optional<std::vector<std::string>>> FieldReader::OptStringArray(
         if (spec.drop_empty && item.is_string() && item.get_string().empty()) {
             continue;
         }
-        const std::string item_path = path + "[" + std::to_string(i) + "]";
-        HORDE_TRY(std::string text,
-                  ReadString(item, item_path,
-                             {.min_chars = spec.min_chars, .max_chars = spec.max_chars}));
-        items.push_back(std::move(text));
+        if (!FitsString(item, item_spec)) {  // the item's path only for the error
+            return ReadString(item, PathOf(key) + "[" + std::to_string(i) + "]", item_spec).error();
+        }
+        items.emplace_back(item.get_string());
     }
     if (items.size() > spec.max_items) {
+        const std::string path = PathOf(key);
         return ValidationError(
             Quoted(path) + " must have at most " + std::to_string(spec.max_items) + " entries",
             path);
