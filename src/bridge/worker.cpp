@@ -43,10 +43,6 @@ std::string SkippedSummary(const json::object& pop) {
     return out;
 }
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-    return ContainsIgnoreCase(haystack, needle);
-}
-
 double Seconds(std::chrono::steady_clock::time_point since) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -707,13 +703,13 @@ SubmitOutcome Worker::Submit(JobKind kind, const json::object& body, const JobTi
                 return SubmitOutcome{SubmitStatus::kAccepted, reward, {}};
             }
             if (r.status == 404 || r.rc == "InvalidJobID" ||
-                Contains(r.message, "does not exist")) {
+                ContainsIgnoreCase(r.message, "does not exist")) {
                 return SubmitOutcome{SubmitStatus::kDropped, 0, "the horde no longer has this job"};
             }
-            if (r.rc == "DuplicateGen" || Contains(r.message, "already submitted")) {
+            if (r.rc == "DuplicateGen" || ContainsIgnoreCase(r.message, "already submitted")) {
                 return SubmitOutcome{SubmitStatus::kDropped, 0, "it was already submitted"};
             }
-            if (r.rc == "AbortedGen" || Contains(r.message, "aborted")) {
+            if (r.rc == "AbortedGen" || ContainsIgnoreCase(r.message, "aborted")) {
                 return SubmitOutcome{SubmitStatus::kDropped, 0,
                                      "the horde aborted it (it took longer than its ttl)"};
             }
