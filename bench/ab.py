@@ -13,7 +13,11 @@ times and interleaved:
    sweep, which times out the state's unsubmitted jobs once they are past their ttl), pops
    for 2 s to warm up,
    then measures `--duration` seconds of the same pops with `--connections` connections;
-3. it prints each run (pops/s, server CPU per pop, p50, p99) and the means per binary.
+3. it prints each run (pops/s, server CPU per pop, p50, p99, and the share of the pops that got
+   work: the queued slots the run took, from the heartbeat's `queue`) and the means per binary.
+   The pops drain the queue (~100k pops in 8 s take most of what the state's workers can do), so
+   the later pops of a run find nothing more often, which is faster: compare builds at a similar
+   share.
 
 With `--think-ms T` the measured runs are paced as the full benchmark's paced phase: each
 connection waits a random time (exponential, mean T ms) after an answer, so the pops come below
@@ -108,14 +112,25 @@ def measure(binary: Path, state: Path, scratch: Path, duration: float, connectio
         quiet = dict(errors_only=True, error_text=False)
         bench.run_wrk(srv.port, state / "pops.txt", 2, connections, **quiet)  # warm-up
         time.sleep(0.5)
+        slots_before = queued_slots(srv)
         cpu_before = srv.cpu_s()
         w = bench.run_wrk(srv.port, state / "pops.txt", duration, connections, think_ms=think_ms,
                           **quiet)
         cpu = srv.cpu_s() - cpu_before
+        claimed = slots_before - queued_slots(srv)
     finally:
         srv.stop()
     n = checked_pops(binary, w)
-    return n / (w["duration_us"] / 1e6), cpu / n * 1000, w["p50_us"] / 1000, w["p99_us"] / 1000
+    return (n / (w["duration_us"] / 1e6), cpu / n * 1000, w["p50_us"] / 1000, w["p99_us"] / 1000,
+            claimed / n)
+
+
+def queued_slots(srv) -> int:
+    """The queued slots (heartbeat's `queue`): the pops that got work are those they lost."""
+    st, hb = bench.Client(srv.port).call("GET", "/api/v2/status/heartbeat")
+    if st != 200:
+        raise SystemExit(f"heartbeat answered {st}")
+    return hb["queue"]
 
 
 def inclusive_ir(annotated: str, function: str) -> int:
@@ -222,7 +237,8 @@ def main():
                               args.connections, args.think_ms)
                 results[label].append(row)
                 print(f"round {r + 1}  {label:50s} {row[0]:8.0f} pops/s  {row[1]:.3f} ms CPU/pop"
-                      f"  p50 {row[2]:.2f} ms  p99 {row[3]:.2f} ms", flush=True)
+                      f"  p50 {row[2]:.2f} ms  p99 {row[3]:.2f} ms  {100 * row[4]:.0f} % got work",
+                      flush=True)
         if time.time() - started > EXPIRY_S:
             print("[ab] warning: the rounds ended more than 20 minutes after the first state "
                   "was built; its requests had begun to expire")
@@ -238,8 +254,9 @@ def main():
             cpu = sum(x[1] for x in rows) / len(rows)
             p50 = sum(x[2] for x in rows) / len(rows)
             p99 = sum(x[3] for x in rows) / len(rows)
+            work = sum(x[4] for x in rows) / len(rows)
             print(f"mean  {label:50s} {rate:8.0f} pops/s  {cpu:.3f} ms CPU/pop  p50 {p50:.2f} ms"
-                  f"  p99 {p99:.2f} ms  ({min(x[0] for x in rows):.0f}-"
+                  f"  p99 {p99:.2f} ms  {100 * work:.0f} % got work  ({min(x[0] for x in rows):.0f}-"
                   f"{max(x[0] for x in rows):.0f} pops/s, p99 {min(x[3] for x in rows):.2f}-"
                   f"{max(x[3] for x in rows):.2f} ms)")
     finally:

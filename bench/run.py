@@ -512,10 +512,18 @@ def main():
                     return
             log("[bench] warning: server still busy after 60 s")
 
-        def phase(name, rows, mode="cycle", capture=None, expected=None, conns=C, think_ms=0):
+        def queued_slots():
+            st, hb = cl.call("GET", "/api/v2/status/heartbeat")
+            return hb.get("queue") if st == 200 and isinstance(hb, dict) else None
+
+        def phase(name, rows, mode="cycle", capture=None, expected=None, conns=C, think_ms=0,
+                  count_claims=False):
+            """`count_claims`: the pops that got work are the queued slots the phase took (its
+            pops ask for one each, and nothing else queues or claims meanwhile)."""
             f = tmp / (re.sub(r"\W+", "_", name) + ".txt")
             write_lines(f, rows)
             settle()
+            slots_before = queued_slots() if count_claims else None
             cpu0 = srv.cpu_s()
             prof = None
             if args.perf and any(x and x in name for x in args.perf.split(",")):
@@ -529,6 +537,10 @@ def main():
                         timeout_s=D, errors_only=capture is None, think_ms=think_ms,
                         error_text=cfg["error_text"])
             r["server_cpu_s"] = srv.cpu_s() - cpu0
+            slots_after = queued_slots() if count_claims else None
+            if slots_before is not None and slots_after is not None and r["requests"]:
+                r["claimed"] = slots_before - slots_after
+                r["work_fraction"] = r["claimed"] / r["requests"]
             if prof:
                 prof.wait()
                 out = subprocess.run(
@@ -556,6 +568,11 @@ def main():
                                 + (f"; e.g. {bad[0][2]} {bad[0][3]}" if bad else
                                    "" if cfg["error_text"] else " (--error-text shows them)"))
             log(f"[bench] {name}: {rps:.0f} req/s p50 {r['p50_us']} us p99 {r['p99_us']} us")
+            if "claimed" in r:
+                log(f"[bench] {name}: {r['claimed']} of {r['requests']} pops got work "
+                    f"({100 * r['work_fraction']:.0f} %; the others found the queue drained "
+                    f"of what their worker can do), {r['claimed'] / (r['duration_us'] / 1e6):.0f}"
+                    f" pops with work/s")
             return r
 
         # --- baselines ----------------------------------------------------------------------------
@@ -587,7 +604,7 @@ def main():
         # --- pop when work matches ----------------------------------------------------------------
         pm_rows = [("POST", pop_path(k), key, k, b) for key, k, b in workers]
         rng.shuffle(pm_rows)
-        phase("pop, work matches", pm_rows)
+        phase("pop, work matches", pm_rows, count_claims=True)
 
         # --- async intake for a fixed time ------------------------------------------------------
         in_rows, _ = async_rows(cfg["intake_pool"], random.Random(args.seed + 1))
@@ -650,7 +667,7 @@ def main():
         # The same pacing on the heartbeat: the latency floor of this machine and load generator.
         phase(f"heartbeat, paced ({PACED_THINK_MS} ms think)", heartbeat, think_ms=PACED_THINK_MS)
         phase(f"pop, work matches, paced ({PACED_THINK_MS} ms think)", pm_rows,
-              think_ms=PACED_THINK_MS)
+              think_ms=PACED_THINK_MS, count_claims=True)
 
         # --- full round trip: async -> pop -> submit -> status (python, sequential per thread) --
         settle()
@@ -872,6 +889,10 @@ def report(results):
         print(f"worker overhead ({wo['jobs']} text jobs, threads 1, instant KoboldCpp test backend): "
               f"{wo['wall_ms_per_job']:.2f} ms wall/job, {wo['worker_cpu_ms_per_job']:.2f} ms "
               f"worker CPU/job")
+    for name, p in results["phases"].items():
+        if "work_fraction" in p:
+            print(f"{name}: {100 * p['work_fraction']:.0f} % of the pops got work "
+                  f"({p['claimed'] / (p['duration_us'] / 1e6):.0f} pops with work/s)")
     if results.get("nomatch_sample_skipped"):
         print(f"pop with nothing matching reports skipped = {results['nomatch_sample_skipped']}")
 
