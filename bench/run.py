@@ -572,8 +572,8 @@ def main():
             log(f"[bench] {name}: {rps:.0f} req/s p50 {r['p50_us']} us p99 {r['p99_us']} us")
             if "claimed" in r:
                 log(f"[bench] {name}: {r['claimed']} of {r['requests']} pops got work "
-                    f"({100 * r['work_fraction']:.0f} %; the others found the queue drained "
-                    f"of what their worker can do), {r['claimed'] / (r['duration_us'] / 1e6):.0f}"
+                    f"({100 * r['work_fraction']:.0f} %; the others found nothing their worker "
+                    f"can do), {r['claimed'] / (r['duration_us'] / 1e6):.0f}"
                     f" pops with work/s; queued slots {r['queued_slots_before']} -> "
                     f"{r['queued_slots_after']}")
             return r
