@@ -11,8 +11,9 @@ using Debian's `wrk` (bench/lua/replay.lua replays prepared request lists).
 
 Requires: python3 (stdlib only) and wrk (apt-get install wrk). Load goes to 127.0.0.1 only.
 Prints a table (req/s, p50, p99, ratio to the same-run heartbeat baseline), the share of the
-pops that got work (the pop phase runs after another N requests are queued, so that it never
-drains the queue below N), and, with --json FILE, writes the results as JSON.
+pops that got work (the pop phase runs after another N/2 requests are queued, so that its
+pops drain the queue around N rather than below it), and, with --json FILE, writes the
+results as JSON.
 """
 
 from __future__ import annotations
@@ -626,9 +627,10 @@ def main():
         rng.shuffle(pm_rows)
         # At ~10k pops/s a phase takes about as many slots as the fill queued: without more, its
         # later pops would find their workers' work gone (and answer faster: in session 15, a
-        # fifth of the pops). Another fill's worth (not measured) keeps >= `requests` queued
-        # until the phase ends; the phases before it ran with `requests` queued.
-        unmeasured("top-up before the pops", async_rows(cfg["requests"],
+        # fifth of the pops). Half a fill more (not measured) centres the phase on `requests`
+        # queued: ~1.5x at its start, ~0.6-0.8x at its end at 9-11k pops/s (a whole fill more
+        # measured it at 1.4-2x, and a pop's instructions grow with the queue: +10 % at 2x).
+        unmeasured("top-up before the pops", async_rows(cfg["requests"] // 2,
                                                         random.Random(args.seed + 3))[0])
         phase("pop, work matches", pm_rows, count_claims=True)
 
