@@ -15,9 +15,8 @@ times and interleaved:
    then measures `--duration` seconds of the same pops with `--connections` connections;
 3. it prints each run (pops/s, server CPU per pop, p50, p99, and the share of the pops that got
    work: the queued slots the run took, from the heartbeat's `queue`) and the means per binary.
-   The pops drain the queue (~100k pops in 8 s take most of what the state's workers can do), so
-   the later pops of a run find nothing more often, which is faster: compare builds at a similar
-   share.
+   The pops drain the queue as they go, and a pop that finds nothing is faster: compare builds
+   at a similar share.
 
 With `--think-ms T` the measured runs are paced as the full benchmark's paced phase: each
 connection waits a random time (exponential, mean T ms) after an answer, so the pops come below
@@ -126,11 +125,10 @@ def measure(binary: Path, state: Path, scratch: Path, duration: float, connectio
 
 
 def queued_slots(srv) -> int:
-    """The queued slots (heartbeat's `queue`): the pops that got work are those they lost."""
-    st, hb = bench.Client(srv.port).call("GET", "/api/v2/status/heartbeat")
-    if st != 200:
-        raise SystemExit(f"heartbeat answered {st}")
-    return hb["queue"]
+    slots = bench.queued_slots(bench.Client(srv.port))
+    if slots is None:
+        raise SystemExit("the heartbeat did not answer with its queue")
+    return slots
 
 
 def inclusive_ir(annotated: str, function: str) -> int:

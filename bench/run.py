@@ -514,18 +514,13 @@ def main():
                     return
             log("[bench] warning: server still busy after 60 s")
 
-        def queued_slots():
-            st, hb = cl.call("GET", "/api/v2/status/heartbeat")
-            return hb.get("queue") if st == 200 and isinstance(hb, dict) else None
-
         def phase(name, rows, mode="cycle", capture=None, expected=None, conns=C, think_ms=0,
                   count_claims=False):
-            """`count_claims`: the pops that got work are the queued slots the phase took (its
-            pops ask for one each, and nothing else queues or claims meanwhile)."""
+            """`count_claims`: count the pops that got work (queued_slots)."""
             f = tmp / (re.sub(r"\W+", "_", name) + ".txt")
             write_lines(f, rows)
             settle()
-            slots_before = queued_slots() if count_claims else None
+            slots_before = queued_slots(cl) if count_claims else None
             cpu0 = srv.cpu_s()
             prof = None
             if args.perf and any(x and x in name for x in args.perf.split(",")):
@@ -539,7 +534,7 @@ def main():
                         timeout_s=D, errors_only=capture is None, think_ms=think_ms,
                         error_text=cfg["error_text"])
             r["server_cpu_s"] = srv.cpu_s() - cpu0
-            slots_after = queued_slots() if count_claims else None
+            slots_after = queued_slots(cl) if count_claims else None
             if slots_before is not None and slots_after is not None and r["requests"]:
                 r["queued_slots_before"], r["queued_slots_after"] = slots_before, slots_after
                 r["claimed"] = slots_before - slots_after
@@ -846,6 +841,14 @@ def worker_overhead(cl: Client, admin_key: str, tmp: Path, jobs: int, worker: Pa
             proc.kill()
         backend.stop()
     return out
+
+
+def queued_slots(cl: Client):
+    """The queued slots (the heartbeat's `queue`), None if it fails. A pop phase's pops that
+    got work are the slots it took, when its pops ask for one each and nothing else queues or
+    claims meanwhile."""
+    st, hb = cl.call("GET", "/api/v2/status/heartbeat")
+    return hb.get("queue") if st == 200 and isinstance(hb, dict) else None
 
 
 def record(results, name, r, rps):
