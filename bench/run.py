@@ -539,6 +539,7 @@ def main():
                 r["queued_slots_before"], r["queued_slots_after"] = slots_before, slots_after
                 r["claimed"] = slots_before - slots_after
                 r["work_fraction"] = r["claimed"] / r["requests"]
+                r["work_rps"] = r["claimed"] / (r["duration_us"] / 1e6)
             if prof:
                 prof.wait()
                 out = subprocess.run(
@@ -569,8 +570,8 @@ def main():
             if "claimed" in r:
                 log(f"[bench] {name}: {r['claimed']} of {r['requests']} pops got work "
                     f"({100 * r['work_fraction']:.0f} %; the others found nothing their worker "
-                    f"can do), {r['claimed'] / (r['duration_us'] / 1e6):.0f}"
-                    f" pops with work/s; queued slots {r['queued_slots_before']} -> "
+                    f"can do), {r['work_rps']:.0f} pops with work/s; queued slots "
+                    f"{r['queued_slots_before']} -> "
                     f"{r['queued_slots_after']}")
             return r
 
@@ -906,7 +907,7 @@ def report(results):
     for name, p in results["phases"].items():
         if "work_fraction" in p:
             print(f"{name}: {100 * p['work_fraction']:.0f} % of the pops got work "
-                  f"({p['claimed'] / (p['duration_us'] / 1e6):.0f} pops with work/s)")
+                  f"({p['work_rps']:.0f} pops with work/s)")
     if results.get("nomatch_sample_skipped"):
         print(f"pop with nothing matching reports skipped = {results['nomatch_sample_skipped']}")
 
