@@ -95,28 +95,6 @@ uint8_t ExactIndex(uint16_t mask) {
                                 kExactIndexTables.high[mask >> 8]);
 }
 
-MatchSummary Leaf(const MatchNeeds& n, bool deferred) {
-    return MatchSummary{.count = 1,
-                        .min_size = n.size,
-                        .min_size2 = n.size2,
-                        .and_mask = n.mask,
-                        .or_mask = n.mask,
-                        .combos = uint64_t{1} << ExactIndex(n.mask),
-                        .deferred = deferred ? 1u : 0u,
-                        .models = n.models};
-}
-
-void Combine(MatchSummary& into, const MatchSummary& child) {
-    into.count += child.count;
-    into.min_size = std::min(into.min_size, child.min_size);
-    into.min_size2 = std::min(into.min_size2, child.min_size2);
-    into.and_mask &= child.and_mask;
-    into.or_mask |= child.or_mask;
-    into.combos |= child.combos;
-    into.deferred += child.deferred;
-    into.models |= child.models;
-}
-
 WorkerOffer OfferOf(const Worker& w, const Capabilities& caps, bool owner_trusted,
                     bool worker_is_slow) {
     using enum Capability;

@@ -10,6 +10,7 @@
 // holding no request a worker may take: the first match in queue order costs O(log n) per pruned
 // region instead of a visit per request.
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -75,9 +76,28 @@ struct MatchSummary {
 /// The six most common bits, whose combinations a summary tracks exactly.
 uint8_t ExactIndex(uint16_t mask);
 /// The summary of one entry; `deferred`: the queue holding it counts it apart (see the service).
-MatchSummary Leaf(const MatchNeeds& n, bool deferred = false);
+/// Inline, as Combine: a queue tree's node update calls both on every rebalanced node.
+inline MatchSummary Leaf(const MatchNeeds& n, bool deferred = false) {
+    return MatchSummary{.count = 1,
+                        .min_size = n.size,
+                        .min_size2 = n.size2,
+                        .and_mask = n.mask,
+                        .or_mask = n.mask,
+                        .combos = uint64_t{1} << ExactIndex(n.mask),
+                        .deferred = deferred ? 1u : 0u,
+                        .models = n.models};
+}
 /// Folds `child` into `into`.
-void Combine(MatchSummary& into, const MatchSummary& child);
+inline void Combine(MatchSummary& into, const MatchSummary& child) {
+    into.count += child.count;
+    into.min_size = std::min(into.min_size, child.min_size);
+    into.min_size2 = std::min(into.min_size2, child.min_size2);
+    into.and_mask &= child.and_mask;
+    into.or_mask |= child.or_mask;
+    into.combos |= child.combos;
+    into.deferred += child.deferred;
+    into.models |= child.models;
+}
 
 /// What one worker offers, computed once per pop.
 struct WorkerOffer {

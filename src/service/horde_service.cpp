@@ -16,6 +16,21 @@ namespace horde::service {
 
 using domain::GenKind;
 
+namespace {
+
+std::string Hex(const unsigned char* bytes, size_t n) {
+    std::string hex(2 * n + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), bytes, n);
+    hex.pop_back();
+    return hex;
+}
+
+std::string UrlMessage(const std::string& name, const std::string& purpose, int64_t expires_unix) {
+    return purpose + "\n" + name + "\n" + std::to_string(expires_unix);
+}
+
+}  // namespace
+
 QueueKey MakeQueueKey(const domain::Request& r) {
     return {-(r.priority_base_milli - kAgingMilliPerMs * ToUnixMillis(r.created)), r.seq};
 }
@@ -41,9 +56,7 @@ std::string HordeService::HashKey(std::string_view apikey) const {
     crypto_generichash_update(&hs, reinterpret_cast<const unsigned char*>(apikey.data()),
                               apikey.size());
     crypto_generichash_final(&hs, out.data(), out.size());
-    std::array<char, 65> hex{};
-    sodium_bin2hex(hex.data(), hex.size(), out.data(), out.size());
-    return std::string(hex.data());
+    return Hex(out.data(), out.size());
 }
 
 Status HordeService::Init() {
@@ -512,15 +525,12 @@ Result<HordeService::CreatedUser> HordeService::ResetKey(UserId id) {
 
 std::string HordeService::SignUrl(const std::string& name, const std::string& purpose,
                                   int64_t expires_unix) const {
-    const std::string msg = purpose + "\n" + name + "\n" + std::to_string(expires_unix);
-    std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-    crypto_auth_hmacsha256_state hs = keys_->url;
-    crypto_auth_hmacsha256_update(&hs, reinterpret_cast<const unsigned char*>(msg.data()),
-                                  msg.size());
-    crypto_auth_hmacsha256_final(&hs, mac.data());
-    std::array<char, 2 * crypto_auth_hmacsha256_BYTES + 1> hex{};
-    sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
-    return std::string(hex.data());
+    const std::string msg = UrlMessage(name, purpose, expires_unix);
+    std::array<unsigned char, 32> mac{};
+    crypto_generichash_state hs = keys_->url;
+    crypto_generichash_update(&hs, reinterpret_cast<const unsigned char*>(msg.data()), msg.size());
+    crypto_generichash_final(&hs, mac.data(), mac.size());
+    return Hex(mac.data(), mac.size());
 }
 
 int64_t HordeService::UrlExpiry() const {
@@ -529,9 +539,22 @@ int64_t HordeService::UrlExpiry() const {
 
 Status HordeService::VerifyUrl(const std::string& name, const std::string& purpose,
                                int64_t expires_unix, const std::string& signature) const {
-    const std::string expected = SignUrl(name, purpose, expires_unix);
-    if (signature.size() != expected.size() ||
-        sodium_memcmp(signature.data(), expected.data(), expected.size()) != 0) {
+    auto matches = [&](const std::string& expected) {
+        return signature.size() == expected.size() &&
+               sodium_memcmp(signature.data(), expected.data(), expected.size()) == 0;
+    };
+    // Signatures made before the keyed BLAKE2b (HMAC-SHA256 of the same message) stay valid
+    // until they expire, so that a job popped before an upgrade can still upload its result.
+    auto earlier = [&] {
+        const std::string msg = UrlMessage(name, purpose, expires_unix);
+        std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+        crypto_auth_hmacsha256_state hs = keys_->url_hmac;
+        crypto_auth_hmacsha256_update(&hs, reinterpret_cast<const unsigned char*>(msg.data()),
+                                      msg.size());
+        crypto_auth_hmacsha256_final(&hs, mac.data());
+        return Hex(mac.data(), mac.size());
+    };
+    if (!matches(SignUrl(name, purpose, expires_unix)) && !matches(earlier())) {
         return MakeError(ErrorCode::kInvalidSignature);
     }
     if (ToUnixMillis(clock_.Now()) / 1000 > expires_unix) {

@@ -41,7 +41,7 @@ std::string EncodeBase64(std::string_view bytes);
 
 struct ServiceSettings {
     bool test_mode = false;
-    std::string secret;  // HMAC key for API key hashes and signed URLs (hex)
+    std::string secret;  // key of API key hashes, signed URLs and web MACs (hex)
     int url_validity_s = 30 * 60;
     int upfront_check_disabled = 0;
 };

@@ -8,9 +8,11 @@
 #include "service/horde_service.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -1596,6 +1598,48 @@ TEST_F(HordeServiceTest, SubmitOfAnUnknownJobIsInvalidJobId) {
     ghost.id = JobId(NewUuid());
     ghost.kind = GenKind::kImage;
     EXPECT_EQ(CodeOf(Deliver(owner, ghost)), ErrorCode::kInvalidJobId);
+}
+
+TEST_F(HordeServiceTest, SignedUrlsVerifyOnlyForTheirNamePurposeAndTime) {
+    const int64_t expires = service_.UrlExpiry();
+    const std::string name = NewUuid() + ".webp";
+    const std::string sig = service_.SignUrl(name, "put", expires);
+    EXPECT_EQ(sig.size(), 64u);
+    EXPECT_TRUE(service_.VerifyUrl(name, "put", expires, sig));
+    EXPECT_FALSE(service_.VerifyUrl(name, "get", expires, sig));
+    EXPECT_FALSE(service_.VerifyUrl(NewUuid() + ".webp", "put", expires, sig));
+    EXPECT_FALSE(service_.VerifyUrl(name, "put", expires + 1, sig));
+    std::string flipped = sig;
+    flipped[10] = flipped[10] == '0' ? '1' : '0';
+    EXPECT_FALSE(service_.VerifyUrl(name, "put", expires, flipped));
+    EXPECT_FALSE(service_.VerifyUrl(name, "put", expires, sig.substr(0, 32)));
+    // Another secret signs differently.
+    ServiceSettings other = Settings();
+    other.secret = std::string(64, 'b');
+    HordeService elsewhere(store_, files_, clock_, other);
+    EXPECT_NE(elsewhere.SignUrl(name, "put", expires), sig);
+    Advance(ServiceSettings{}.url_validity_s + 1);
+    EXPECT_FALSE(service_.VerifyUrl(name, "put", expires, sig));
+}
+
+TEST_F(HordeServiceTest, UrlsSignedWithHmacBeforeAnUpgradeStayValidUntilTheyExpire) {
+    // Earlier versions signed "purpose\nname\nexpires" with HMAC-SHA256 under the secret.
+    const int64_t expires = service_.UrlExpiry();
+    const std::string name = NewUuid() + ".webp";
+    const std::string message = "put\n" + name + "\n" + std::to_string(expires);
+    std::array<unsigned char, 32> key{};
+    key.fill(0xaa);  // Settings().secret, 64 hex 'a's
+    std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+    crypto_auth_hmacsha256(mac.data(), reinterpret_cast<const unsigned char*>(message.data()),
+                           message.size(), key.data());
+    std::array<char, 2 * crypto_auth_hmacsha256_BYTES + 1> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
+    const std::string earlier(hex.data());
+    EXPECT_NE(earlier, service_.SignUrl(name, "put", expires));
+    EXPECT_TRUE(service_.VerifyUrl(name, "put", expires, earlier));
+    EXPECT_FALSE(service_.VerifyUrl(name, "get", expires, earlier));
+    Advance(ServiceSettings{}.url_validity_s + 1);
+    EXPECT_FALSE(service_.VerifyUrl(name, "put", expires, earlier));
 }
 
 }  // namespace

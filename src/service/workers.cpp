@@ -311,7 +311,9 @@ Pending<PopOutcome> HordeService::StartPop(GenKind kind, const std::string& work
         auto counted_before = [&](const DeferredRef& deferred) {
             const QueuedRef& ref = deferred.ref;
             if (ref.listed_index == 1) {  // listed second: the first one's hash decides
-                return std::binary_search(served_hashes.begin(), served_hashes.end(),
+                // Most first models are not served: their bit alone tells, without the search.
+                return (WideModelBitOfHash(deferred.listed_before) & served_bits) != 0 &&
+                       std::binary_search(served_hashes.begin(), served_hashes.end(),
                                           deferred.listed_before);
             }
             if ((deferred.listed_before & served_bits) == 0) {
